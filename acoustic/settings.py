@@ -1,0 +1,218 @@
+"""Settings for acoustic-leads, read from the environment (and an optional .env) through django-environ."""
+
+import ipaddress
+import re
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RUN_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Start-up problems are collected and reported as one readable line each, not as a traceback.
+_config_errors: list[str] = []
+
+
+def _required(name: str, cast=str, dev_default=None):
+    """A variable that production must set; development (DEBUG on) falls back to dev_default."""
+    if name in env.ENVIRON and env.str(name).strip():
+        try:
+            return cast(name)
+        except Exception as error:  # noqa: BLE001 - any parse failure is a configuration error
+            _config_errors.append(f"{name} is malformed: {error}")
+            return None
+    if DEBUG:
+        return dev_default
+    _config_errors.append(f"{name} is not set (required when DEBUG is off; see .env.example)")
+    return None
+
+
+def _dev_secret_key() -> str:
+    """A random key kept under var/ so development sessions and encrypted fields survive restarts."""
+    path = RUN_DIR / "dev-secret-key"
+    if not path.exists():
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+# Core
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = _required("SECRET_KEY", env.str, dev_default=_dev_secret_key() if DEBUG else None)
+ALLOWED_HOSTS = _required("ALLOWED_HOSTS", env.list, dev_default=["127.0.0.1", "localhost", "testserver"])
+SITE_URL = (_required("SITE_URL", env.str, dev_default="http://127.0.0.1:8000") or "").rstrip("/")
+if SITE_URL and not re.match(r"^https?://[^/\s]+$", SITE_URL):
+    _config_errors.append(f"SITE_URL is malformed: expected a base URL like https://acoustic.uz, got {SITE_URL!r}")
+
+# Encryption at rest: the first key encrypts, every key decrypts (rotate by prepending a new key).
+FERNET_KEYS = _required("FERNET_KEYS", env.list, dev_default=[SECRET_KEY])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "acoustic",
+    "django_ratelimit",
+    "leads",
+    "amocrm",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "acoustic.urls"
+WSGI_APPLICATION = "acoustic.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite file by default, PostgreSQL (or anything dj-database-url style) via DATABASE_URL.
+try:
+    DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{RUN_DIR / 'db.sqlite3'}")}
+    if urlsplit(env.str("DATABASE_URL", default="sqlite:")).scheme not in environ.Env.DB_SCHEMES:
+        raise ValueError(f"unknown scheme; use one of postgres://, sqlite:///, got {env.str('DATABASE_URL')!r}")
+except Exception as error:  # noqa: BLE001 - django-environ raises several types for a bad URL
+    _config_errors.append(f"DATABASE_URL is malformed: {error}")
+    DATABASES = {}
+if DATABASES.get("default", {}).get("ENGINE", "").endswith("sqlite3"):
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    # Wait for a concurrent writer (web and worker share the file) instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+# Redis: broker, cache and rate limits. Without REDIS_URL the bundled redis-server runs on a Unix socket.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    _config_errors.append(f"REDIS_URL is malformed: expected redis://host:port/db, got {REDIS_URL!r}")
+if not REDIS_URL:
+    from acoustic import embedded_redis
+
+    _socket = embedded_redis.ensure_running(RUN_DIR)
+    REDIS_URL = f"unix://{_socket}"
+    CELERY_BROKER_URL = f"redis+socket://{_socket}"
+else:
+    CELERY_BROKER_URL = REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "acoustic",
+        # A Redis outage must not turn the lead form into a 500; the rate limiter then fails open.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
+}
+
+# Celery: Redis broker, no result backend, JSON only, tasks acknowledged after they finish.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Longer than the task time limit, so a slow task is not redelivered while it still runs.
+    "visibility_timeout": 600,
+}
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# Lead intake
+LEAD_RATE_LIMIT = env.str("LEAD_RATE_LIMIT", default="10/m")
+if LEAD_RATE_LIMIT and not re.fullmatch(r"\d+/\d*[smhd]", LEAD_RATE_LIMIT):
+    _config_errors.append(f"LEAD_RATE_LIMIT is malformed: expected like 10/m, got {LEAD_RATE_LIMIT!r}")
+LEAD_MAX_BODY_BYTES = 16 * 1024
+LEAD_PHONE_REGION = env.str("LEAD_PHONE_REGION", default="UZ")
+# Addresses (or CIDR ranges) of the reverse proxies whose X-Forwarded-For we believe.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Django's own RedisCache increments atomically, which is all django-ratelimit needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# When the limiter cannot count (Redis trouble), let the lead through rather than refuse it.
+RATELIMIT_FAIL_OPEN = True
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        _config_errors.append(f"TRUSTED_PROXIES is malformed: {_proxy!r} is not an IP address or network")
+
+# CORS and CSRF: the public site may post leads from another origin.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/leads/?$"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# amoCRM: the local sandbox instead of the real hosts (development and tests only).
+AMOCRM_SANDBOX_URL = env.str("AMOCRM_SANDBOX_URL", default="").rstrip("/")
+
+# Auth and sessions
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# Languages: staff and visitors read Uzbek (default) or Russian; English is the source language.
+LANGUAGE_CODE = "uz"
+LANGUAGES = [("uz", _("Uzbek")), ("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
+USE_I18N = True
+USE_TZ = True
+
+# Static files
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Logging: one line per event on stderr; never log tokens, secrets or full phone numbers.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+if _config_errors:
+    sys.exit("Configuration error: " + "\nConfiguration error: ".join(_config_errors))

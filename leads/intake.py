@@ -1,0 +1,74 @@
+"""Storing a lead: the one step every form submission goes through, whatever the channel."""
+
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from leads.client_ip import client_ip
+from leads.forms import LeadForm
+from leads.models import Lead
+from leads.signals import lead_stored
+
+_MAX_USER_AGENT = 500
+
+
+class BadPayload(ValueError):
+    """The body could not be read as a lead: not JSON, not an object, or fields of the wrong type."""
+
+    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    ip: str | None
+    user_agent: str
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "Visitor":
+        return cls(ip=client_ip(request) or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:_MAX_USER_AGENT])
+
+
+def store_lead(form: LeadForm, visitor: Visitor) -> Lead:
+    """Save a validated lead; downstream work is queued by lead_stored receivers after commit."""
+    data = {name: value for name, value in form.cleaned_data.items() if name in _LEAD_FIELDS}
+    with transaction.atomic():
+        lead = Lead.objects.create(
+            **data, phone_raw=form.data.get("phone", ""), client_ip=visitor.ip, user_agent=visitor.user_agent
+        )
+        lead_stored.send(sender=Lead, lead=lead)
+    return lead
+
+
+def parse_api_payload(request: HttpRequest) -> dict[str, str]:
+    """A JSON object or a form-encoded body as a flat dict of strings; BadPayload when neither."""
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BadPayload(f"The body is not valid JSON: {error}") from error
+        if not isinstance(payload, dict):
+            raise BadPayload("The body must be a JSON object with the lead's fields.")
+        return _stringify(payload)
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {key: request.POST.get(key, "") for key in request.POST}
+    raise BadPayload("Send the lead as application/json or application/x-www-form-urlencoded.")
+
+
+def _stringify(payload: dict) -> dict[str, str]:
+    wrong = sorted(key for key in _LEAD_INPUT_FIELDS if key in payload and not _is_scalar(payload[key]))
+    if wrong:
+        raise BadPayload("Some fields have the wrong type.", {key: ["Must be a string."] for key in wrong})
+    return {key: "" if value is None else str(value) for key, value in payload.items() if key in _LEAD_INPUT_FIELDS}
+
+
+def _is_scalar(value: object) -> bool:
+    # Numbers are accepted (a phone or product id sent as a JSON number); booleans, lists and objects are not.
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+_LEAD_INPUT_FIELDS = frozenset(LeadForm.base_fields)
+_LEAD_FIELDS = _LEAD_INPUT_FIELDS - {"website"}

@@ -1,0 +1,80 @@
+import pytest
+from django.test import Client, override_settings
+
+from leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_form_in_uzbek_by_default(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'lang="uz"' in response.content.decode()
+    assert "Ismingiz" in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "label"), [("ru", "Ваше имя"), ("en", "Your name")])
+def test_it_speaks_russian_and_english_too(client, language, label):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert label in response.content.decode()
+
+
+def test_it_fills_hidden_tracking_fields_from_the_query_string(client):
+    response = client.get("/?source=callback&product_id=p-42&utm_source=instagram&utm_campaign=nov")
+
+    page = response.content.decode()
+    assert 'name="source" value="callback"' in page
+    assert 'name="product_id" value="p-42"' in page
+    assert 'name="utm_source" value="instagram"' in page
+    assert 'name="utm_campaign" value="nov"' in page
+
+
+def test_it_escapes_query_values_it_echoes(client):
+    response = client.get('/?utm_source="><script>alert(1)</script>')
+
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_it_stores_a_submission_and_redirects_to_the_thank_you(client):
+    response = client.post("/", {"name": "Anvar", "phone": "90 123 45 67", "source": "callback"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/?sent=1"
+    assert Lead.objects.get().source == "callback"
+    assert "Rahmat" in client.get(response["Location"]).content.decode()
+
+
+def test_it_shows_each_error_next_to_its_field_and_keeps_the_input(client):
+    response = client.post("/", {"name": "", "phone": "junk", "email": "bad"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert page.count('class="errorlist"') == 3
+    assert 'value="junk"' in page
+    assert not Lead.objects.exists()
+
+
+def test_it_requires_the_csrf_token():
+    response = Client(enforce_csrf_checks=True).post("/", {"name": "Anvar", "phone": "901234567"})
+
+    assert response.status_code == 403
+    assert not Lead.objects.exists()
+
+
+def test_it_drops_honeypot_submissions_silently(client):
+    response = client.post("/", {"name": "Bot", "phone": "901234567", "website": "spam"})
+
+    assert response.status_code == 302
+    assert not Lead.objects.exists()
+
+
+@override_settings(LEAD_RATE_LIMIT="1/m")
+def test_it_tells_a_person_who_sends_too_often_to_wait(client):
+    client.post("/", {"name": "Anvar", "phone": "901234567"})
+
+    response = client.post("/", {"name": "Anvar", "phone": "901234567"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 429
+    assert "try again in a minute" in response.content.decode()

@@ -1,0 +1,102 @@
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
+
+from leads.client_ip import client_ip
+from leads.forms import TRACKING_FIELDS, LeadForm
+from leads.intake import BadPayload, Visitor, parse_api_payload, store_lead
+
+logger = logging.getLogger(__name__)
+
+
+def _lead_rate(group: str, request: HttpRequest) -> str | None:
+    # Read per request so LEAD_RATE_LIMIT can be changed (or emptied to switch it off) without code.
+    return settings.LEAD_RATE_LIMIT or None
+
+
+def _client_ip_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
+
+
+def _is_over_limit(request: HttpRequest) -> bool:
+    if request.method != "POST":
+        return False
+    try:
+        return is_ratelimited(request, group="leads", key=_client_ip_key, rate=_lead_rate, increment=True)
+    except RedisError:
+        # Fail open: losing a lead to a Redis outage is worse than letting a burst through.
+        logger.warning("Rate limiter unavailable; accepting the request", exc_info=True)
+        return False
+
+
+@csrf_exempt
+def api_leads(request: HttpRequest) -> JsonResponse:
+    """POST /api/leads: a lead as JSON or form fields -> 201 {"id": ...}."""
+    if request.method != "POST":
+        response = JsonResponse({"error": "Use POST to send a lead."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    if _is_over_limit(request):
+        return rate_limited(request)
+    if _body_too_large(request):
+        return JsonResponse({"error": f"The body is larger than {settings.LEAD_MAX_BODY_BYTES} bytes."}, status=413)
+    try:
+        data = parse_api_payload(request)
+    except BadPayload as error:
+        return JsonResponse({"error": str(error), "errors": error.field_errors}, status=400)
+    form = LeadForm(data=data)
+    if form.is_bot():
+        return JsonResponse({"id": None}, status=201)
+    if not form.is_valid():
+        return JsonResponse({"errors": _messages(form)}, status=400)
+    lead = store_lead(form, Visitor.of(request))
+    return JsonResponse({"id": lead.id}, status=201)
+
+
+@require_http_methods(["GET", "POST"])
+def lead_form(request: HttpRequest) -> HttpResponse:
+    """The HTML lead form at /, working without JavaScript."""
+    if request.method == "GET":
+        form = LeadForm(initial=_tracking_from_query(request))
+        return render(request, "leads/form.html", {"form": form, "sent": request.GET.get("sent") == "1"})
+    if _is_over_limit(request):
+        return render(request, "leads/form.html", {"form": LeadForm(data=request.POST), "limited": True}, status=429)
+    form = LeadForm(data=request.POST)
+    if form.is_bot():
+        return redirect(f"{reverse('lead_form')}?sent=1")
+    if not form.is_valid():
+        return render(request, "leads/form.html", {"form": form}, status=400)
+    store_lead(form, Visitor.of(request))
+    # Post/redirect/get: reloading the thank-you page must not send the lead again.
+    return redirect(f"{reverse('lead_form')}?sent=1")
+
+
+def rate_limited(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": _("Too many requests. Please try again in a minute.")}, status=429)
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    return declared > settings.LEAD_MAX_BODY_BYTES
+
+
+def _messages(form: LeadForm) -> dict[str, list[str]]:
+    return {field: [error["message"] for error in errors] for field, errors in form.errors.get_json_data().items()}
+
+
+def _tracking_from_query(request: HttpRequest) -> dict[str, str]:
+    initial = {name: request.GET[name] for name in TRACKING_FIELDS if request.GET.get(name)}
+    initial.setdefault("page_url", request.build_absolute_uri())
+    initial.setdefault("referrer", request.META.get("HTTP_REFERER", ""))
+    return initial
