@@ -1,0 +1,179 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings as django_settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from fernet_fields import EncryptedTextField
+
+# amoCRM: refresh tokens live 3 months and are replaced at every refresh (amocrm-api.md §1.4).
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+
+
+class Platform(models.TextChoices):
+    AMOCRM = "amocrm.ru", "amocrm.ru"
+    KOMMO = "kommo.com", "kommo.com"
+
+
+class ConnectionState(models.TextChoices):
+    NOT_CONNECTED = "not_connected", _("Not connected")
+    CONNECTED = "connected", _("Connected")
+    NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnect")
+    DISCONNECTED = "disconnected", _("Disconnected in amoCRM")
+
+
+class Settings(models.Model):
+    """The one amoCRM connection: credentials, encrypted tokens, and where leads go."""
+
+    # The integration, as created in amoCRM (amoMarket -> Create integration)
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices, default=Platform.AMOCRM)
+    domain = models.CharField(
+        _("account domain"), max_length=255, blank=True, help_text=_("e.g. acoustic.amocrm.ru; filled in on connect")
+    )
+    client_id = models.CharField(_("integration ID"), max_length=64, blank=True)
+    client_secret = EncryptedTextField(_("secret key"), blank=True)
+    long_lived_token = EncryptedTextField(
+        _("long-lived token"), blank=True, help_text=_("Instead of OAuth: a token from the integration's Keys tab")
+    )
+
+    # OAuth tokens (refresh tokens are single-use: the new pair replaces the old one at once)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    refresh_token_expires_at = models.DateTimeField(_("refresh token expires"), null=True, blank=True)
+    tokens_refreshed_at = models.DateTimeField(_("tokens refreshed"), null=True, blank=True)
+
+    # Connection state, shown in the admin's connection panel
+    state = models.CharField(
+        _("connection"), max_length=20, choices=ConnectionState.choices, default=ConnectionState.NOT_CONNECTED
+    )
+    account_id = models.BigIntegerField(_("account ID"), null=True, blank=True)
+    account_name = models.CharField(_("account name"), max_length=255, blank=True)
+    connected_at = models.DateTimeField(_("connected since"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last successful call"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # Set on 402/403: all sending stops until a test call succeeds again.
+    sending_paused_reason = models.TextField(_("sending paused because"), blank=True)
+
+    # Where leads go and how they look
+    pipeline_id = models.PositiveBigIntegerField(_("pipeline"), null=True, blank=True)
+    status_id = models.PositiveBigIntegerField(_("stage"), null=True, blank=True)
+    lead_name_template = models.CharField(
+        _("deal name template"),
+        max_length=255,
+        default="Yangi so'rov: {name}",
+        help_text=_("Placeholders: {name}, {phone}, {source}, {product_id}"),
+    )
+    responsible_user_id = models.PositiveBigIntegerField(_("responsible user ID"), null=True, blank=True)
+    tags = models.CharField(_("tags"), max_length=500, blank=True, help_text=_("Comma-separated"))
+    source_field_id = models.PositiveBigIntegerField(
+        _("deal field for the source"), null=True, blank=True, help_text=_("Which form or button the lead came from")
+    )
+    product_field_id = models.PositiveBigIntegerField(_("deal field for the product ID"), null=True, blank=True)
+    use_unsorted = models.BooleanField(
+        _("send to Incoming leads"), default=False, help_text=_("Deals arrive in Unsorted with the web-form details")
+    )
+    search_contacts_by_phone = models.BooleanField(
+        _("look up contacts in amoCRM"),
+        default=False,
+        help_text=_("Before creating a contact for a new phone, search amoCRM for it (one extra request)"),
+    )
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("amoCRM settings")
+        verbose_name_plural = _("amoCRM settings")
+
+    def __str__(self) -> str:
+        return str(_("amoCRM settings"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "Settings":
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+    @classmethod
+    def load_for_update(cls) -> "Settings":
+        """The row locked until the surrounding transaction ends (PostgreSQL; SQLite locks the database)."""
+        cls.objects.get_or_create(pk=1)
+        return cls.objects.select_for_update().get(pk=1)
+
+    # What the row says about itself
+
+    @property
+    def base_url(self) -> str:
+        """The account's API host; the local sandbox when AMOCRM_SANDBOX_URL is set."""
+        if django_settings.AMOCRM_SANDBOX_URL:
+            return django_settings.AMOCRM_SANDBOX_URL
+        return f"https://{self.domain}"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret) or bool(self.long_lived_token)
+
+    @property
+    def uses_long_lived_token(self) -> bool:
+        return bool(self.long_lived_token)
+
+    @property
+    def is_connected(self) -> bool:
+        has_token = self.uses_long_lived_token or bool(self.access_token and self.refresh_token)
+        return has_token and bool(self.domain) and self.state == ConnectionState.CONNECTED
+
+    def access_token_expires_within(self, margin: timedelta) -> bool:
+        if self.uses_long_lived_token or self.access_token_expires_at is None:
+            return False
+        return self.access_token_expires_at - timezone.now() < margin
+
+    def tag_names(self) -> list[str]:
+        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+
+    # Changes to the row
+
+    def store_tokens(self, access_token: str, refresh_token: str, expires_in: int, now: datetime | None = None) -> None:
+        """Save a freshly issued pair at once: the old refresh token is already spent."""
+        now = now or timezone.now()
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.access_token_expires_at = now + timedelta(seconds=expires_in)
+        self.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
+        self.tokens_refreshed_at = now
+        self.state = ConnectionState.CONNECTED
+        self.save(
+            update_fields=[
+                "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at",
+                "tokens_refreshed_at", "state", "updated_at",
+            ]
+        )  # fmt: skip
+
+    def mark_connected(self, account_id: int, account_name: str) -> None:
+        self.account_id = account_id
+        self.account_name = account_name
+        self.connected_at = timezone.now()
+        self.state = ConnectionState.CONNECTED
+        self.last_error = ""
+        self.save(update_fields=["account_id", "account_name", "connected_at", "state", "last_error", "updated_at"])
+
+    def mark_needs_reconnect(self, reason: str) -> None:
+        """Tokens stay stored (never deleted on failure); staff must press Connect again."""
+        self.state = ConnectionState.NEEDS_RECONNECT
+        self.record_error(reason)
+
+    def mark_disconnected(self) -> None:
+        self.state = ConnectionState.DISCONNECTED
+        self.record_error(str(_("The integration was switched off in amoCRM. Connect again to resume.")))
+
+    def record_success(self) -> None:
+        Settings.objects.filter(pk=1).update(last_success_at=timezone.now())
+
+    def record_error(self, message: str) -> None:
+        self.last_error = message
+        self.last_error_at = timezone.now()
+        # Never a full save here: this instance may hold tokens another process has already replaced.
+        self.save(update_fields=["state", "last_error", "last_error_at", "updated_at"])
