@@ -1,0 +1,23 @@
+"""pytest plugin: `pytest_plugins = ["amocrm.sandbox.fixtures"]` gives tests a running sandbox."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from .config import SandboxConfig
+from .server import SandboxServer
+
+
+@pytest.fixture
+def amocrm_sandbox() -> Iterator[SandboxServer]:
+    """A fresh sandbox on a free port, stopped after the test.
+
+    Attributes: url, host (the `referer`), client_id, client_secret, redirect_uri, state, config, clock, app.
+    Helpers: authorize(state=, allow=), authorization_code(), issue_tokens(), received(path=, method=),
+    set_faults(**FaultConfig fields), reset(). Move time with clock.advance(seconds).
+    """
+    server = SandboxServer(SandboxConfig()).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,136 @@
+"""The sandbox's HTML: consent page, error pages, gateway pages and the overview at `/`.
+
+Every value shown is escaped: lead names and field values come straight from web-form visitors.
+"""
+
+import time
+from collections.abc import Iterable
+from html import escape
+from http import HTTPStatus
+from typing import Any
+
+from . import catalog
+from .entities import field_values
+
+_STYLE = """<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin-bottom:2rem}
+td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
+button{font-size:1rem;padding:.4rem 1.2rem;margin-right:.5rem}.muted{color:#777}
+</style>"""
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>{_STYLE}</head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def gateway_page(status: int) -> str:
+    """§2: 429/403/502/504 come from the nginx gateway as a bare HTML page (#526, #434)."""
+    line = f"{status} {HTTPStatus(status).phrase}"
+    lines = [f"<head><title>{line}</title></head>", "<body>", f"<center><h1>{line}</h1></center>"]
+    lines += ["<hr><center>nginx</center>", "</body>", "</html>"]
+    return "<html>\r\n" + "\r\n".join(lines) + "\r\n"
+
+
+def error_page(title: str, message: str) -> str:
+    return _document(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>")
+
+
+def consent_page(integration: str, subdomain: str, fields: dict[str, str]) -> str:
+    """§1.2: the user allows or denies access; both buttons are plain forms a browser test can click."""
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">' for name, value in fields.items()
+    )
+    form = (
+        f'<form method="post" action="/oauth">{hidden}'
+        '<button type="submit" name="decision" value="allow" id="allow">Allow</button>'
+        '<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>'
+    )
+    body = (
+        f"<h1>Grant access?</h1><p>The integration <strong>{escape(integration)}</strong> asks for access to the "
+        f"sandbox account <strong>{escape(subdomain)}</strong>.</p>{form}"
+        '<p class="muted">amoCRM sandbox: nothing here reaches a real account.</p>'
+    )
+    return _document("amoCRM sandbox: grant access", body)
+
+
+def _table(title: str, headers: list[str], rows: Iterable[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    cells = ["<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows]
+    body = "".join(cells) or f'<tr><td colspan="{len(headers)}" class="muted">none yet</td></tr>'
+    return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def _values(custom_fields_values: list[dict] | None) -> str:
+    parts = [
+        f"{f['field_name']}: {', '.join(str(v['value']) for v in f['values'])}" for f in custom_fields_values or []
+    ]
+    return "; ".join(parts)
+
+
+def _stage(pipeline_id: int, status_id: int) -> str:
+    pipe = catalog.pipeline(pipeline_id)
+    status = pipe.status(status_id) if pipe else None
+    return f"{pipe.name if pipe else pipeline_id} / {status.name if status else status_id}"
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
+    """What arrived: leads, contacts, notes, unsorted items and the most recent requests."""
+    leads = [
+        [
+            r["id"],
+            r["name"],
+            _stage(r["pipeline_id"], r["status_id"]),
+            r["price"],
+            r["contact_ids"],
+            _values(r["custom_fields_values"]),
+        ]
+        for r in reversed(dump["leads"])
+    ]
+    contacts = [
+        [
+            c["id"],
+            c["name"],
+            ", ".join(field_values(c["custom_fields_values"], "PHONE")),
+            ", ".join(field_values(c["custom_fields_values"], "EMAIL")),
+            "yes" if c["in_unsorted"] else "",
+        ]
+        for c in reversed(dump["contacts"])
+    ]
+    notes = [
+        [n["id"], n["entity_id"], n["note_type"], n["params"].get("text", n["params"])] for n in reversed(dump["notes"])
+    ]
+    unsorted = [[u["uid"], u["source_name"], u["lead_id"], u["contact_id"]] for u in reversed(dump["unsorted"])]
+    requests = [
+        [
+            _when(r["time"]),
+            r["method"],
+            r["path"] + (f"?{r['query']}" if r["query"] else ""),
+            r["status"],
+            "dropped" if r["dropped"] else "",
+        ]
+        for r in reversed(dump["requests"][-50:])
+    ]
+    blocked = " — <strong>BLOCKED (403)</strong>" if faults["blocked"] else ""
+    header = (
+        f"<h1>amoCRM sandbox</h1><p>Account <strong>{escape(config['subdomain'])}</strong> at "
+        f"<code>{escape(base_url)}</code>; integration <code>{escape(config['client_id'])}</code>, redirect URI "
+        f"<code>{escape(config['redirect_uri'])}</code>{blocked}.</p>"
+        '<p class="muted">JSON: <a href="/_sandbox/state">/_sandbox/state</a>, '
+        '<a href="/_sandbox/control">/_sandbox/control</a></p>'
+    )
+    return _document(
+        "amoCRM sandbox",
+        header
+        + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields"], leads)
+        + _table("Contacts", ["id", "name", "phones", "emails", "in unsorted"], contacts)
+        + _table("Notes", ["id", "lead", "type", "text"], notes)
+        + _table("Unsorted", ["uid", "source", "lead", "contact"], unsorted)
+        + _table("Recent requests", ["time", "method", "path", "status", ""], requests),
+    )

@@ -1,0 +1,450 @@
+"""The sandbox's API v4, checked against amocrm-api.md §3–§6 over real HTTP."""
+
+import pytest
+import requests
+
+PHONE = {"field_code": "PHONE", "values": [{"value": "+998 90 123-45-67", "enum_code": "MOB"}]}
+EMAIL = {"field_code": "EMAIL", "values": [{"value": "ann@example.com", "enum_code": "PRIV"}]}
+MARKER_FIELD_ID = 900_203  # the "Site lead ID" text field
+
+
+@pytest.fixture
+def api(amocrm_sandbox):
+    """An authorized session; the rate limit is off here (test_sandbox_faults covers it)."""
+    amocrm_sandbox.set_faults(rate_limit=0)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {amocrm_sandbox.issue_tokens()['access_token']}"
+    session.base = f"{amocrm_sandbox.url}/api/v4"
+    return session
+
+
+def _marker(value):
+    return {"field_id": MARKER_FIELD_ID, "values": [{"value": value}]}
+
+
+def _complex(contact_fields, **lead):
+    return {
+        "name": "Lead",
+        **lead,
+        "_embedded": {"contacts": [{"first_name": "Ann", "custom_fields_values": contact_fields}]},
+    }
+
+
+def _errors(response):
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    return response.json()["validation-errors"]
+
+
+def test_it_requires_a_bearer_token(amocrm_sandbox):
+    response = requests.get(f"{amocrm_sandbox.url}/api/v4/account")
+
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["title"] == "Unauthorized"  # §6
+
+
+def test_it_refuses_a_token_it_never_issued(amocrm_sandbox):
+    response = requests.get(f"{amocrm_sandbox.url}/api/v4/account", headers={"Authorization": "Bearer a.b.c"})
+
+    assert response.status_code == 401
+
+
+def test_it_describes_the_account(api, amocrm_sandbox):
+    response = api.get(f"{api.base}/account")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/hal+json"
+    assert response.headers["X-Request-Id"]
+    body = response.json()
+    assert body["subdomain"] == "sandbox" and body["current_user_id"] > 0  # §4.1
+    assert body["_links"]["self"]["href"] == f"{amocrm_sandbox.url}/api/v4/account"
+    assert "amojo_id" not in body
+
+
+def test_it_adds_account_fields_only_when_asked_with(api):
+    body = api.get(f"{api.base}/account", params={"with": "amojo_id,datetime_settings"}).json()
+
+    assert body["amojo_id"]
+    assert body["_embedded"]["datetime_settings"]["timezone"]
+
+
+def test_it_lists_two_pipelines_with_unsorted_won_and_lost_in_each(api):
+    pipelines = api.get(f"{api.base}/leads/pipelines").json()["_embedded"]["pipelines"]
+
+    assert len(pipelines) == 2 and [p["is_main"] for p in pipelines] == [True, False]
+    for pipeline in pipelines:
+        statuses = pipeline["_embedded"]["statuses"]
+        assert statuses[0]["type"] == 1  # §4.6: Unsorted
+        assert {142, 143} <= {s["id"] for s in statuses}
+        assert {s["pipeline_id"] for s in statuses} == {pipeline["id"]}
+
+
+def test_it_lists_lead_custom_fields_with_the_utm_tracking_codes(api):
+    fields = api.get(f"{api.base}/leads/custom_fields").json()["_embedded"]["custom_fields"]
+
+    tracking = {f["code"] for f in fields if f["type"] == "tracking_data"}
+    assert tracking == {"UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER"}
+    assert {f["name"] for f in fields if f["type"] == "text" and f["code"] is None} >= {"Source", "Product ID"}
+
+
+def test_it_pages_custom_fields_with_totals_and_links(api):
+    body = api.get(f"{api.base}/leads/custom_fields", params={"limit": 4}).json()
+
+    assert (body["_total_items"], body["_page"], body["_page_count"]) == (9, 1, 3)  # §4.7
+    assert "page=2" in body["_links"]["next"]["href"]
+    assert "page=3" in body["_links"]["last"]["href"]
+    assert len(body["_embedded"]["custom_fields"]) == 4
+
+
+def test_it_lists_contact_phone_and_email_with_their_enums(api):
+    fields = api.get(f"{api.base}/contacts/custom_fields").json()["_embedded"]["custom_fields"]
+
+    enums = {f["code"]: [e["value"] for e in f["enums"]] for f in fields if f["type"] == "multitext"}
+    assert enums == {"PHONE": ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"], "EMAIL": ["WORK", "PRIV", "OTHER"]}
+
+
+def test_it_refuses_a_page_limit_over_250(api):
+    response = api.get(f"{api.base}/leads", params={"limit": 251})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Limit 250 per page"  # §2
+
+
+def test_it_answers_204_with_no_body_for_an_empty_lead_list(api):
+    response = api.get(f"{api.base}/leads")
+
+    assert response.status_code == 204  # §3, §8.1
+    assert response.content == b""
+
+
+def test_it_creates_leads_linked_on_the_sandbox_url(api, amocrm_sandbox):
+    response = api.post(f"{api.base}/leads", json=[{"name": "A"}, {"name": "B", "request_id": "b"}])
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/hal+json"
+    created = response.json()["_embedded"]["leads"]
+    assert [row["request_id"] for row in created] == ["0", "b"]  # §3: the index when none was sent
+    assert created[0]["_links"]["self"]["href"] == f"{amocrm_sandbox.url}/api/v4/leads/{created[0]['id']}"
+    assert {lead.name for lead in amocrm_sandbox.state.leads.values()} == {"A", "B"}
+
+
+def test_it_puts_a_lead_without_a_status_in_the_first_stage_of_the_main_pipeline(api, amocrm_sandbox):
+    lead_id = api.post(f"{api.base}/leads", json=[{"name": "A"}]).json()["_embedded"]["leads"][0]["id"]
+
+    lead = api.get(f"{api.base}/leads/{lead_id}").json()
+
+    pipelines = api.get(f"{api.base}/leads/pipelines").json()["_embedded"]["pipelines"]
+    assert lead["pipeline_id"] == pipelines[0]["id"]
+    assert lead["status_id"] == pipelines[0]["_embedded"]["statuses"][1]["id"]  # §4.3: first non-Unsorted stage
+
+
+def test_it_answers_204_for_a_lead_or_contact_that_does_not_exist(api):
+    assert api.get(f"{api.base}/leads/999").status_code == 204  # §3: not 404
+    assert api.get(f"{api.base}/contacts/999").status_code == 204
+
+
+def test_it_reads_a_lead_with_its_contacts_only_when_asked(api):
+    contact_id = api.post(f"{api.base}/contacts", json=[{"name": "Ann"}]).json()["_embedded"]["contacts"][0]["id"]
+    lead = [{"name": "A", "_embedded": {"contacts": [{"id": contact_id}]}}]
+    lead_id = api.post(f"{api.base}/leads", json=lead).json()["_embedded"]["leads"][0]["id"]
+
+    plain = api.get(f"{api.base}/leads/{lead_id}").json()
+    full = api.get(f"{api.base}/leads/{lead_id}", params={"with": "contacts"}).json()
+
+    assert "contacts" not in plain["_embedded"]
+    assert [(c["id"], c["is_main"]) for c in full["_embedded"]["contacts"]] == [(contact_id, True)]
+
+
+def test_it_pages_leads_until_next_is_absent(api):
+    api.post(f"{api.base}/leads", json=[{"name": n} for n in "ABC"])
+
+    first = api.get(f"{api.base}/leads", params={"limit": 2}).json()
+    second = api.get(first["_links"]["next"]["href"]).json()
+    third = api.get(f"{api.base}/leads", params={"limit": 2, "page": 3})
+
+    assert [row["name"] for row in first["_embedded"]["leads"]] == ["A", "B"]
+    assert [row["name"] for row in second["_embedded"]["leads"]] == ["C"]
+    assert "next" not in second["_links"] and "_total_items" not in second  # §3: leads lists carry no total
+    assert third.status_code == 204
+
+
+def test_it_finds_leads_by_query_over_custom_field_values(api):
+    api.post(f"{api.base}/leads", json=[{"name": "A", "custom_fields_values": [_marker("site-42")]}, {"name": "B"}])
+
+    found = api.get(f"{api.base}/leads", params={"query": "site-42"}).json()["_embedded"]["leads"]
+
+    assert [row["name"] for row in found] == ["A"]  # §8.7: a marker in a text field can be found again
+    assert api.get(f"{api.base}/leads", params={"query": "site-43"}).status_code == 204
+
+
+def test_it_filters_leads_by_id(api):
+    created = api.post(f"{api.base}/leads", json=[{"name": n} for n in "ABC"]).json()["_embedded"]["leads"]
+
+    found = api.get(f"{api.base}/leads", params={"filter[id][]": [created[0]["id"], created[2]["id"]]}).json()
+
+    assert [row["name"] for row in found["_embedded"]["leads"]] == ["A", "C"]
+
+
+def test_it_orders_leads(api):
+    api.post(f"{api.base}/leads", json=[{"name": n} for n in "ABC"])
+
+    found = api.get(f"{api.base}/leads", params={"order[id]": "desc"}).json()
+
+    assert [row["name"] for row in found["_embedded"]["leads"]] == ["C", "B", "A"]
+
+
+def test_it_finds_a_contact_by_a_fragment_of_its_phone(api):
+    api.post(f"{api.base}/contacts", json=[{"name": "Ann", "custom_fields_values": [PHONE, EMAIL]}, {"name": "Bob"}])
+
+    found = api.get(f"{api.base}/contacts", params={"query": "123-45-67"}).json()["_embedded"]["contacts"]
+
+    assert [c["name"] for c in found] == ["Ann"]
+    assert found[0]["custom_fields_values"][0]["values"][0] == {
+        "value": "+998 90 123-45-67",
+        "enum_id": 1003,
+        "enum_code": "MOB",
+    }
+
+
+def test_it_answers_204_when_a_contact_query_matches_nothing(api):
+    api.post(f"{api.base}/contacts", json=[{"name": "Ann", "custom_fields_values": [PHONE]}])
+
+    assert api.get(f"{api.base}/contacts", params={"query": "+71234567890"}).status_code == 204  # §4.2
+
+
+def test_it_creates_complex_leads_with_their_contact(api, amocrm_sandbox):
+    response = api.post(f"{api.base}/leads/complex", json=[_complex([PHONE], request_id="form-1")])
+
+    assert response.status_code == 200
+    rows = response.json()
+    assert isinstance(rows, list)  # §4.4: a bare array
+    assert rows[0]["request_id"] == ["form-1"] and rows[0]["merged"] is False
+    assert amocrm_sandbox.state.leads[rows[0]["id"]].contact_ids == [rows[0]["contact_id"]]
+
+
+def test_it_refuses_more_than_50_complex_leads(api, amocrm_sandbox):
+    response = api.post(f"{api.base}/leads/complex", json=[{"name": str(i)} for i in range(51)])
+
+    assert response.status_code == 400  # §4.4, §8.8
+    assert amocrm_sandbox.state.leads == {}
+
+
+def test_it_refuses_a_complex_lead_with_two_contacts(api):
+    lead = {"name": "A", "_embedded": {"contacts": [{"name": "Ann"}, {"name": "Bob"}]}}
+
+    errors = _errors(api.post(f"{api.base}/leads/complex", json=[lead]))
+
+    assert errors[0]["errors"][0]["path"] == "_embedded.contacts"
+
+
+def test_it_refuses_more_than_250_leads_in_one_create(api):
+    response = api.post(f"{api.base}/leads", json=[{"name": str(i)} for i in range(251)])
+
+    assert response.status_code == 422  # §8.8
+
+
+def test_it_merges_a_complex_duplicate_by_phone_when_duplicate_control_is_on(api, amocrm_sandbox):
+    amocrm_sandbox.config.duplicate_control = True
+    first = api.post(f"{api.base}/leads/complex", json=[_complex([PHONE])]).json()[0]
+    same_phone = {"field_code": "PHONE", "values": [{"value": "998901234567", "enum_code": "WORK"}]}
+
+    second = api.post(f"{api.base}/leads/complex", json=[_complex([same_phone, EMAIL], request_id="again")]).json()
+
+    assert second == [
+        {
+            "id": first["id"],
+            "contact_id": first["contact_id"],
+            "company_id": None,
+            "request_id": ["again"],
+            "merged": True,
+        }
+    ]
+    contact = amocrm_sandbox.state.contacts[first["contact_id"]]
+    assert [f["field_code"] for f in contact.custom_fields_values] == ["PHONE", "EMAIL"]
+
+
+def test_it_does_not_merge_duplicates_within_one_batch(api, amocrm_sandbox):
+    amocrm_sandbox.config.duplicate_control = True
+
+    rows = api.post(f"{api.base}/leads/complex", json=[_complex([PHONE]), _complex([PHONE])]).json()
+
+    assert len({row["id"] for row in rows}) == 2  # §4.4: only against existing data
+    assert [row["merged"] for row in rows] == [False, False]
+
+
+def test_it_does_not_merge_duplicates_when_duplicate_control_is_off(api):
+    first = api.post(f"{api.base}/leads/complex", json=[_complex([PHONE])]).json()[0]
+
+    second = api.post(f"{api.base}/leads/complex", json=[_complex([PHONE])]).json()[0]
+
+    assert second["id"] != first["id"] and second["merged"] is False
+
+
+@pytest.mark.parametrize("on_lead_path", [False, True])
+def test_it_adds_a_text_note_to_a_lead(api, amocrm_sandbox, on_lead_path):
+    lead_id = api.post(f"{api.base}/leads", json=[{"name": "A"}]).json()["_embedded"]["leads"][0]["id"]
+    note = {"note_type": "common", "params": {"text": "Called back"}}
+    path, body = (f"leads/{lead_id}/notes", note) if on_lead_path else ("leads/notes", {"entity_id": lead_id, **note})
+
+    response = api.post(f"{api.base}/{path}", json=[body])
+
+    created = response.json()["_embedded"]["notes"][0]  # §4.5
+    assert created["entity_id"] == lead_id and created["request_id"] == "0"
+    assert created["_links"]["self"]["href"].endswith(f"/api/v4/leads/{lead_id}/notes/{created['id']}")
+    assert amocrm_sandbox.state.notes[created["id"]].params == {"text": "Called back"}
+
+
+def test_it_refuses_a_note_for_a_lead_that_does_not_exist(api):
+    errors = _errors(
+        api.post(f"{api.base}/leads/notes", json=[{"entity_id": 1, "note_type": "common", "params": {"text": "x"}}])
+    )
+
+    assert errors[0]["errors"][0]["path"] == "entity_id"
+
+
+def test_it_creates_an_unsorted_form_lead(api, amocrm_sandbox):
+    form = {
+        "source_uid": "site-form",
+        "source_name": "Site",
+        "metadata": {"form_id": "contact", "form_name": "Contact us", "form_page": "https://x.uz/", "form_sent_at": 1},
+        "_embedded": {"leads": [{"name": "From form"}], "contacts": [{"name": "Ann", "custom_fields_values": [PHONE]}]},
+        "request_id": "f1",
+    }
+
+    response = api.post(f"{api.base}/leads/unsorted/forms", json=[form])
+
+    item = response.json()["_embedded"]["unsorted"][0]  # §4.8
+    assert item["request_id"] == "f1" and item["uid"]
+    lead = amocrm_sandbox.state.leads[item["_embedded"]["leads"][0]["id"]]
+    assert (
+        lead.status_id
+        == api.get(f"{api.base}/leads/pipelines").json()["_embedded"]["pipelines"][0]["_embedded"]["statuses"][0]["id"]
+    )
+    assert (
+        api.get(f"{api.base}/contacts/{item['_embedded']['contacts'][0]['id']}").status_code == 204
+    )  # hidden until accepted
+
+
+def test_it_requires_source_and_metadata_for_unsorted_forms(api):
+    errors = _errors(api.post(f"{api.base}/leads/unsorted/forms", json=[{"source_name": "Site"}]))
+
+    assert {e["path"] for e in errors[0]["errors"]} == {"source_uid", "metadata"}
+
+
+def test_it_refuses_an_empty_body(api):
+    response = api.post(f"{api.base}/leads", data=b"", headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Request data can not be empty"  # §6
+
+
+def test_it_refuses_a_body_that_is_not_an_array(api):
+    errors = _errors(api.post(f"{api.base}/leads", json={"name": "A"}))
+
+    assert errors[0]["errors"][0]["code"] == "InvalidType"
+
+
+def test_it_refuses_lead_keys_amocrm_does_not_document(api):
+    errors = _errors(api.post(f"{api.base}/leads", json=[{"name": "A", "contact_name": "Ann"}]))
+
+    assert errors[0]["errors"][0]["path"] == "contact_name"
+
+
+@pytest.mark.parametrize("field", [{"field_id": 1}, {"field_code": "UTM_NOPE"}])
+def test_it_refuses_a_custom_field_the_account_does_not_have(api, field):
+    lead = {"name": "A", "custom_fields_values": [{**field, "values": [{"value": "x"}]}]}
+
+    errors = _errors(api.post(f"{api.base}/leads", json=[lead]))
+
+    assert errors[0]["errors"][0]["code"] == "NotSupportedChoice"
+    assert errors[0]["errors"][0]["path"] == f"custom_fields_values.0.{next(iter(field))}"
+
+
+@pytest.mark.parametrize(("code", "wrong"), [("PHONE", "MOBILE"), ("EMAIL", "PERSONAL")])
+def test_it_refuses_enum_codes_amocrm_does_not_have(api, code, wrong):
+    contact_field = {"field_code": code, "values": [{"value": "x", "enum_code": wrong}]}
+
+    errors = _errors(api.post(f"{api.base}/leads/complex", json=[_complex([contact_field], request_id="r9")]))
+
+    # §5, §8.5: MOB not MOBILE, PRIV not PERSONAL; §6 names the element and the full path.
+    assert errors == [
+        {
+            "request_id": "r9",
+            "errors": [
+                {
+                    "code": "NotSupportedChoice",
+                    "path": "_embedded.contacts.0.custom_fields_values.0.values.0.enum_code",
+                    "detail": "The value you selected is not a valid choice.",
+                }
+            ],
+        }
+    ]
+
+
+def test_it_refuses_a_price_that_is_not_an_integer(api):
+    errors = _errors(api.post(f"{api.base}/leads", json=[{"name": "A", "price": "100"}]))
+
+    assert errors[0]["errors"] == [
+        {"code": "InvalidType", "path": "price", "detail": "This value should be of type int."}
+    ]
+
+
+def test_it_refuses_a_status_from_another_pipeline(api):
+    pipelines = api.get(f"{api.base}/leads/pipelines").json()["_embedded"]["pipelines"]
+    other_stage = pipelines[1]["_embedded"]["statuses"][1]["id"]
+
+    errors = _errors(
+        api.post(f"{api.base}/leads", json=[{"pipeline_id": pipelines[0]["id"], "status_id": other_stage}])
+    )
+
+    assert errors[0]["errors"][0]["path"] == "status_id"
+
+
+def test_it_names_only_the_failed_elements_and_creates_nothing(api, amocrm_sandbox):
+    body = [{"name": "ok", "request_id": "a"}, {"name": "bad", "price": 1.5, "request_id": "b"}]
+
+    errors = _errors(api.post(f"{api.base}/leads", json=body))
+
+    assert [e["request_id"] for e in errors] == ["b"]
+    assert amocrm_sandbox.state.leads == {}
+
+
+def test_it_answers_404_problem_json_for_an_unknown_route(api):
+    response = api.get(f"{api.base}/deals")
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("Cannot GET ")
+
+
+def test_it_answers_405_for_a_wrong_method(api):
+    response = api.delete(f"{api.base}/leads")
+
+    assert response.status_code == 405
+    assert response.json()["status"] == 405
+
+
+def test_it_escapes_values_on_the_overview_page(api, amocrm_sandbox):
+    api.post(f"{api.base}/leads", json=[{"name": "<script>alert(1)</script>"}])
+
+    page = requests.get(f"{amocrm_sandbox.url}/").text
+
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_it_dumps_entities_and_received_requests_as_json(api, amocrm_sandbox):
+    api.post(f"{api.base}/leads", json=[{"name": "A"}])
+
+    dump = requests.get(f"{amocrm_sandbox.url}/_sandbox/state").json()
+
+    assert [lead["name"] for lead in dump["leads"]] == ["A"]
+    last = dump["requests"][-1]
+    assert (last["method"], last["path"], last["status"], last["body"]) == (
+        "POST",
+        "/api/v4/leads",
+        200,
+        [{"name": "A"}],
+    )
+    assert last["time"] > 0
