@@ -154,7 +154,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the task time limit, so a slow task is not redelivered while it still runs.
     "visibility_timeout": 600,
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
+    "amocrm-keep-tokens-alive": {"task": "amocrm.tasks.keep_tokens_alive", "schedule": 24 * 60 * 60},
+    # Picks up every delivery whose time has come or whose worker vanished: nothing waits on a lost message.
+    "amocrm-sweep-deliveries": {"task": "amocrm.tasks.sweep_deliveries", "schedule": 15.0},
+}
 
 # Lead intake
 LEAD_RATE_LIMIT = env.str("LEAD_RATE_LIMIT", default="10/m")
@@ -181,6 +186,25 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # amoCRM: the local sandbox instead of the real hosts (development and tests only).
 AMOCRM_SANDBOX_URL = env.str("AMOCRM_SANDBOX_URL", default="").rstrip("/")
+# amoCRM allows 7 requests/s, then answers 429 and blocks with 403 (amocrm-api.md §2): requests per second for all
+# processes together, and the extra gap that absorbs network jitter (0.05: 1/7 s × 1.05 = 150 ms between requests).
+try:
+    AMOCRM_RATE_LIMIT = env.float("AMOCRM_RATE_LIMIT", default=7.0)
+except ValueError:
+    AMOCRM_RATE_LIMIT = float("nan")  # reported just below
+if not 0 < AMOCRM_RATE_LIMIT <= 7:
+    _config_errors.append(
+        f"AMOCRM_RATE_LIMIT is malformed: expected requests per second above 0 and at most 7, "
+        f"got {env.str('AMOCRM_RATE_LIMIT')!r}"
+    )
+try:
+    AMOCRM_RATE_MARGIN = env.float("AMOCRM_RATE_MARGIN", default=0.05)
+except ValueError:
+    AMOCRM_RATE_MARGIN = float("nan")
+if not 0 <= AMOCRM_RATE_MARGIN <= 1:
+    _config_errors.append(
+        f"AMOCRM_RATE_MARGIN is malformed: expected a fraction from 0 to 1, got {env.str('AMOCRM_RATE_MARGIN')!r}"
+    )
 
 # Auth and sessions
 AUTH_PASSWORD_VALIDATORS = [
@@ -212,6 +236,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
+    "loggers": {"urllib3": {"level": "INFO"}},
 }
 
 if _config_errors:

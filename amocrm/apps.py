@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AmocrmConfig(AppConfig):
     name = "amocrm"
     verbose_name = _("amoCRM")
+
+    def ready(self) -> None:
+        from amocrm.receivers import create_delivery
+        from leads.signals import lead_stored
+
+        lead_stored.connect(create_delivery, dispatch_uid="amocrm.create_delivery")

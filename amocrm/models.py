@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
@@ -6,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
+# Longer than one batch can take (two requests, rate-limit waits, timeouts) and shorter than patience.
+CLAIM_LEASE = timedelta(minutes=5)
 # amoCRM: refresh tokens live 3 months and are replaced at every refresh (amocrm-api.md §1.4).
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
@@ -71,6 +74,12 @@ class Settings(models.Model):
         _("deal field for the source"), null=True, blank=True, help_text=_("Which form or button the lead came from")
     )
     product_field_id = models.PositiveBigIntegerField(_("deal field for the product ID"), null=True, blank=True)
+    marker_field_id = models.PositiveBigIntegerField(
+        _("deal field for the site's lead number"),
+        null=True,
+        blank=True,
+        help_text=_("A text field; lets a retry find a deal whose creation was not confirmed (else the deal name)"),
+    )
     use_unsorted = models.BooleanField(
         _("send to Incoming leads"), default=False, help_text=_("Deals arrive in Unsorted with the web-form details")
     )
@@ -162,18 +171,167 @@ class Settings(models.Model):
 
     def mark_needs_reconnect(self, reason: str) -> None:
         """Tokens stay stored (never deleted on failure); staff must press Connect again."""
-        self.state = ConnectionState.NEEDS_RECONNECT
-        self.record_error(reason)
+        self._set_state(ConnectionState.NEEDS_RECONNECT, reason)
 
     def mark_disconnected(self) -> None:
-        self.state = ConnectionState.DISCONNECTED
-        self.record_error(str(_("The integration was switched off in amoCRM. Connect again to resume.")))
+        self._set_state(
+            ConnectionState.DISCONNECTED, str(_("The integration was switched off in amoCRM. Connect again to resume."))
+        )
+
+    def _set_state(self, state: str, reason: str) -> None:
+        self.state = state
+        self.last_error, self.last_error_at = reason, timezone.now()
+        self.save(update_fields=["state", "last_error", "last_error_at", "updated_at"])
 
     def record_success(self) -> None:
-        Settings.objects.filter(pk=1).update(last_success_at=timezone.now())
+        # A call that works proves amoCRM no longer blocks us (402/403), so sending may resume.
+        Settings.objects.filter(pk=1).update(last_success_at=timezone.now(), sending_paused_reason="")
+        self.sending_paused_reason = ""
+
+    def pause_sending(self, reason: str) -> None:
+        self.sending_paused_reason = reason
+        self.save(update_fields=["sending_paused_reason", "updated_at"])
 
     def record_error(self, message: str) -> None:
         self.last_error = message
         self.last_error_at = timezone.now()
-        # Never a full save here: this instance may hold tokens another process has already replaced.
-        self.save(update_fields=["state", "last_error", "last_error_at", "updated_at"])
+        # Never a full save here: this instance may hold tokens or a state another process has already replaced.
+        self.save(update_fields=["last_error", "last_error_at", "updated_at"])
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    RETRYING = "retrying", _("Retrying")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+
+
+class Delivery(models.Model):
+    """One lead's way to amoCRM: every attempt is recorded here, so the admin shows what happened."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
+    state = models.CharField(
+        _("delivery"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    # A claim is a lease: a worker that vanished mid-send lets it lapse and the sweeper takes the lead again.
+    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # The last attempt may have created the deal although no answer came back: look before sending again.
+    outcome_unknown = models.BooleanField(default=False)
+    marker = models.CharField(_("marker in amoCRM"), max_length=64, blank=True)
+    amocrm_lead_id = models.BigIntegerField(_("amoCRM deal"), null=True, blank=True, db_index=True)
+    amocrm_contact_id = models.BigIntegerField(_("amoCRM contact"), null=True, blank=True)
+    note_sent = models.BooleanField(default=False)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("amoCRM delivery")
+        verbose_name_plural = _("amoCRM deliveries")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.get_state_display()}"
+
+    @staticmethod
+    def due_condition(now: datetime) -> models.Q:
+        waiting = models.Q(state__in=[DeliveryState.PENDING, DeliveryState.RETRYING], next_attempt_at__lte=now)
+        return waiting | models.Q(state=DeliveryState.SENDING, claimed_until__lt=now)  # its worker vanished
+
+    @classmethod
+    def due(cls) -> models.QuerySet:
+        return cls.objects.filter(cls.due_condition(timezone.now()))
+
+    @classmethod
+    def claim_due(cls, limit: int, first_id: int | None = None) -> list["Delivery"]:
+        """Take up to `limit` deliveries whose time has come (first_id first), safe against other workers."""
+        now = timezone.now()
+        due = cls.due_condition(now)
+        ids = list(cls.objects.filter(due).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if first_id is not None and first_id not in ids:
+            ids = [first_id, *ids[: limit - 1]]
+        token = uuid.uuid4().hex
+        # The conditional update is the claim: a row another worker took in the meantime no longer matches.
+        cls.objects.filter(due, id__in=ids).update(
+            state=DeliveryState.SENDING,
+            claim_token=token,
+            claimed_until=now + CLAIM_LEASE,
+            last_attempt_at=now,
+            attempts=models.F("attempts") + 1,
+        )
+        return list(cls.objects.filter(claim_token=token).select_related("lead").order_by("id"))
+
+    @property
+    def deal_created(self) -> bool:
+        return self.amocrm_lead_id is not None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (DeliveryState.DELIVERED, DeliveryState.NEEDS_ATTENTION)
+
+    def deal_url(self, base_url: str) -> str:
+        return f"{base_url}/leads/detail/{self.amocrm_lead_id}" if self.deal_created else ""
+
+    def mark_about_to_send(self, marker: str) -> None:
+        """Written before the request: if no answer comes, the next attempt looks for this marker first."""
+        self.marker = marker
+        self.outcome_unknown = True
+        self._save("marker", "outcome_unknown")
+
+    def mark_deal_created(self, amocrm_lead_id: int, amocrm_contact_id: int | None) -> None:
+        self.amocrm_lead_id = amocrm_lead_id
+        self.amocrm_contact_id = amocrm_contact_id
+        self.outcome_unknown = False
+        self._save("amocrm_lead_id", "amocrm_contact_id", "outcome_unknown")
+
+    def mark_not_created(self) -> None:
+        """A look-up found no deal for the marker: sending again cannot make a duplicate."""
+        self.outcome_unknown = False
+        self._save("outcome_unknown")
+
+    def mark_note_sent(self) -> None:
+        self.note_sent = True
+        self._save("note_sent")
+
+    def mark_delivered(self) -> None:
+        self.state = DeliveryState.DELIVERED
+        self.delivered_at = timezone.now()
+        self.last_error = self.last_error_path = ""
+        self._release("state", "delivered_at", "last_error", "last_error_path")
+
+    def mark_needs_attention(self, message: str, path: str = "") -> None:
+        self.state = DeliveryState.NEEDS_ATTENTION
+        self.last_error, self.last_error_path = message, path
+        self._release("state", "last_error", "last_error_path")
+
+    def schedule_retry(self, message: str, delay: timedelta) -> None:
+        self.state = DeliveryState.RETRYING
+        self.last_error = message
+        self.next_attempt_at = timezone.now() + delay
+        self._release("state", "last_error", "next_attempt_at")
+
+    def requeue(self) -> None:
+        """Back in line at once, without blame (another lead of the batch was at fault)."""
+        self.state = DeliveryState.PENDING
+        self.next_attempt_at = timezone.now()
+        self._release("state", "next_attempt_at")
+
+    def retry_now(self) -> None:
+        """Staff pressed "Retry delivery": try again at once, keeping what is already known."""
+        self.state = DeliveryState.PENDING
+        self.next_attempt_at = timezone.now()
+        self.last_error = self.last_error_path = ""
+        self._release("state", "next_attempt_at", "last_error", "last_error_path")
+
+    def _release(self, *fields: str) -> None:
+        self.claim_token, self.claimed_until = "", None
+        self._save(*fields, "claim_token", "claimed_until")
+
+    def _save(self, *fields: str) -> None:
+        self.save(update_fields=list(fields))

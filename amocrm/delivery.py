@@ -1,0 +1,249 @@
+"""Delivering a batch of leads: at most one deal per lead, whatever fails on the way."""
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from amocrm import client, deal_payload
+from amocrm.client import AmoError, ErrorKind
+from amocrm.models import Delivery, DeliveryState, Settings
+from leads.phones import InvalidPhone, normalize_phone
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 50  # amoCRM: at most 50 leads per complex request (amocrm-api.md §4.4)
+FIELDS_CACHE_SECONDS = 600
+_BACKOFF_BASE_SECONDS = 10
+_BACKOFF_CAP_SECONDS = 3600
+_BATCH_SIZE_KEY = "amocrm:delivery:batch-size"
+UNCONFIRMED = _("amoCRM did not confirm this deal; it will be looked up before sending again.")
+
+
+def deliver_due(first_id: int | None = None) -> int:
+    """Claim up to one batch of due deliveries (first_id first) and deliver it; return how many were claimed."""
+    conn = Settings.load()
+    if not conn.is_connected or conn.sending_paused_reason:
+        return 0  # they stay due; the sweeper tries again once the connection is back
+    batch = Delivery.claim_due(current_batch_size(), first_id=first_id)
+    if batch:
+        deliver_batch(conn, batch)
+    return len(batch)
+
+
+def queue_due_batches(max_batches: int = 20) -> int:
+    """The sweeper's step: queue one push per batch of due deliveries (lost messages, dead workers, retries)."""
+    from amocrm.tasks import push_lead
+
+    conn = Settings.load()
+    if not conn.is_connected or conn.sending_paused_reason:
+        return 0
+    size = current_batch_size()
+    due_ids = list(Delivery.due().order_by("next_attempt_at", "id").values_list("id", flat=True)[: size * max_batches])
+    for first_id in due_ids[::size]:
+        try:
+            push_lead.apply_async(args=(first_id,), retry=False)
+        except Exception:  # noqa: BLE001 - the broker is down: deliver one batch here instead
+            logger.warning("Broker unavailable; the sweeper delivers a batch itself", exc_info=True)
+            return deliver_due(first_id)
+    return len(due_ids)
+
+
+def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
+    try:
+        _find_unconfirmed_deals(conn, [d for d in batch if d.outcome_unknown and not d.deal_created])
+        _create_deals(conn, [d for d in batch if not d.deal_created])
+        _send_notes(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
+    except AmoError as error:
+        _record_failure(conn, [d for d in batch if not _complete(d)], error)
+    else:
+        _grow_batch_size()
+    for delivery in batch:
+        if _complete(delivery):
+            delivery.mark_delivered()
+        elif delivery.state == DeliveryState.SENDING:
+            delivery.schedule_retry(str(UNCONFIRMED), retry_delay(delivery.attempts))
+
+
+def _complete(delivery: Delivery) -> bool:
+    return delivery.deal_created and (delivery.note_sent or not delivery.lead.message)
+
+
+def _find_unconfirmed_deals(conn: Settings, unconfirmed: list[Delivery]) -> None:
+    """Before re-sending after an unknown outcome, look the deals up by the marker they carry."""
+    by_token: dict[str, list[Delivery]] = {}
+    for delivery in unconfirmed:
+        by_token.setdefault(delivery.marker.split()[-1], []).append(delivery)
+    for token, deliveries in by_token.items():
+        # One search finds every deal of that attempt; `query` is fuzzy, so confirm each marker (§8.7).
+        page = client.list_leads(conn, page=1, limit=250, query=token)
+        for delivery in deliveries:
+            found = next((deal for deal in page.leads if _carries_marker(conn, deal, delivery.marker)), None)
+            if found:
+                delivery.mark_deal_created(found.id, found.contact_ids[0] if found.contact_ids else None)
+            else:
+                delivery.mark_not_created()
+
+
+def _carries_marker(conn: Settings, deal: client.RemoteLead, marker: str) -> bool:
+    if conn.marker_field_id:
+        return marker in deal.custom_fields.get(conn.marker_field_id, [])
+    return deal.name.endswith(f"[{marker}]")
+
+
+def _create_deals(conn: Settings, pending: list[Delivery]) -> None:
+    # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead (§4.4).
+    while pending:
+        contacts = _known_contacts(conn, pending)
+        this_round, pending = _split_by_new_phone(pending, contacts)
+        _send_round(conn, this_round, contacts)
+
+
+def _split_by_new_phone(pending: list[Delivery], contacts: dict[int, int | None]):
+    this_round, later, new_phones = [], [], set()
+    for delivery in pending:
+        phone = delivery.lead.phone
+        if contacts.get(delivery.id) is None and phone in new_phones:
+            later.append(delivery)
+            continue
+        if contacts.get(delivery.id) is None:
+            new_phones.add(phone)
+        this_round.append(delivery)
+    return this_round, later
+
+
+def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, int | None]) -> None:
+    token = uuid.uuid4().hex[:12]
+    for delivery in deliveries:
+        delivery.mark_about_to_send(deal_payload.marker_for(delivery, token))
+    fields = tracking_field_ids(conn)
+    try:
+        if conn.use_unsorted:
+            _send_unsorted(conn, deliveries, fields)
+        else:
+            body = [deal_payload.complex_lead(conn, d, fields, contacts.get(d.id)) for d in deliveries]
+            created = client.create_complex_leads(conn, body)
+            _record_created(deliveries, {rid: deal for deal in created for rid in deal.request_ids})
+    except AmoError as error:
+        # A 5xx from the gateway may come after amoCRM did the work: only a clear refusal means "not created".
+        if not (error.outcome_unknown or error.kind == ErrorKind.SERVER):
+            for delivery in deliveries:
+                delivery.mark_not_created()
+        raise
+
+
+def _send_unsorted(conn: Settings, deliveries: list[Delivery], fields: dict[str, int]) -> None:
+    created = client.create_unsorted_forms(conn, [deal_payload.unsorted_form(conn, d, fields) for d in deliveries])
+    by_request = {item.request_id: item for item in created}
+    for delivery in deliveries:
+        item = by_request.get(str(delivery.id))
+        if item and item.lead_ids:
+            delivery.mark_deal_created(item.lead_ids[0], item.contact_ids[0] if item.contact_ids else None)
+
+
+def _record_created(deliveries: list[Delivery], by_request: dict) -> None:
+    for delivery in deliveries:
+        deal = by_request.get(str(delivery.id))
+        if deal is not None:
+            delivery.mark_deal_created(deal.id, deal.contact_id)
+        else:
+            logger.error("amoCRM's answer did not mention delivery %s; it will be looked up", delivery.id)
+
+
+def _known_contacts(conn: Settings, deliveries: list[Delivery]) -> dict[int, int | None]:
+    """Delivery id -> the amoCRM contact we already know for that person (same phone or email), if any."""
+    known = {}
+    for delivery in deliveries:
+        lead = delivery.lead
+        same_person = Q(lead__phone=lead.phone) | (Q(lead__email=lead.email) if lead.email else Q())
+        known[delivery.id] = (
+            Delivery.objects.filter(same_person, amocrm_contact_id__isnull=False)
+            .order_by("-id")
+            .values_list("amocrm_contact_id", flat=True)
+            .first()
+        )
+        if known[delivery.id] is None and conn.search_contacts_by_phone:
+            known[delivery.id] = _search_contact(conn, lead.phone)
+    return known
+
+
+def _search_contact(conn: Settings, phone: str) -> int | None:
+    # `query` is full-text and does not normalize phones (§4.2): compare after normalizing ourselves.
+    for contact in client.find_contacts(conn, phone.lstrip("+")):
+        for candidate in contact.phones:
+            try:
+                if normalize_phone(candidate) == phone:
+                    return contact.id
+            except InvalidPhone:
+                continue
+    return None
+
+
+def _send_notes(conn: Settings, deliveries: list[Delivery]) -> None:
+    if not deliveries:
+        return
+    client.add_lead_notes(conn, [deal_payload.note(d) for d in deliveries])
+    for delivery in deliveries:
+        delivery.mark_note_sent()
+
+
+def _record_failure(conn: Settings, deliveries: list[Delivery], error: AmoError) -> None:
+    if error.kind in (ErrorKind.PAYMENT_REQUIRED, ErrorKind.BLOCKED):
+        conn.pause_sending(error.message)
+    if error.status == 504:
+        _shrink_batch_size()  # amoCRM: on 504 send smaller batches (§2)
+    at_fault = {fe.request_id for fe in error.field_errors}
+    for delivery in deliveries:
+        _record_one_failure(delivery, error, at_fault, len(deliveries))
+
+
+def _record_one_failure(delivery: Delivery, error: AmoError, at_fault: set[str], batch_size: int) -> None:
+    if error.permanent and at_fault and str(delivery.id) not in at_fault:
+        delivery.requeue()  # another lead of the batch was rejected, not this one
+    elif error.permanent and (str(delivery.id) in at_fault or batch_size == 1):
+        path = next((fe.path for fe in error.field_errors if fe.request_id == str(delivery.id)), "")
+        delivery.mark_needs_attention(error.message, path)
+    elif error.permanent:
+        _shrink_batch_size(to=1)  # amoCRM did not say which lead it rejected: send them one by one
+        delivery.requeue()
+    else:
+        delivery.schedule_retry(error.message, retry_delay(delivery.attempts, error.retry_after))
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Exponential backoff with jitter, capped at an hour; never sooner than amoCRM asked."""
+    ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    seconds = random.uniform(ceiling / 2, ceiling)
+    return timedelta(seconds=max(seconds, retry_after or 0))
+
+
+def tracking_field_ids(conn: Settings) -> dict[str, int]:
+    """The account's tracking_data field ids by code (UTM_SOURCE, ...), cached: they rarely change."""
+    key = f"amocrm:tracking-fields:{conn.domain}"
+    fields = cache.get(key)
+    if fields is None:
+        fields = {
+            field.code: field.id
+            for field in client.list_lead_custom_fields(conn)
+            if field.type == "tracking_data" and field.code
+        }
+        cache.set(key, fields, FIELDS_CACHE_SECONDS)
+    return fields
+
+
+def current_batch_size() -> int:
+    return cache.get(_BATCH_SIZE_KEY) or MAX_BATCH
+
+
+def _shrink_batch_size(to: int | None = None) -> None:
+    cache.set(_BATCH_SIZE_KEY, to or max(1, current_batch_size() // 2), 600)
+
+
+def _grow_batch_size() -> None:
+    size = current_batch_size()
+    if size < MAX_BATCH:
+        cache.set(_BATCH_SIZE_KEY, min(MAX_BATCH, size * 2), 600)

@@ -1,0 +1,134 @@
+"""`manage.py amocrm_test`: check settings, connection and token, read the account, report what was found."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import redis
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from amocrm import client, ratelimit, tokens
+from amocrm.client import AmoError, ErrorKind, Pipeline
+from amocrm.models import Settings
+
+TEST_LEAD_NAME = "Test lead from acoustic-leads"
+TEST_CONTACT_NAME = "Test contact from acoustic-leads"
+TEST_PHONE = "+998900000000"  # §5: PHONE with enum_code WORK
+
+
+@dataclass
+class Report:
+    facts: list[tuple[str, str]] = field(default_factory=list)  # (label, value), in the order found
+    problem: str = ""  # one line saying what is wrong; empty when all is well
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    def add(self, label: str, value: str) -> None:
+        self.facts.append((label, value))
+
+
+def run_checks(send_test_lead: bool = False) -> Report:
+    """Settings, connection and token (refreshed if due), account, pipeline and stage; optionally a test lead."""
+    conn, report = Settings.load(), Report()
+    try:
+        _check_account(conn, report)
+        report.problem = _check_pipeline(conn, client.list_pipelines(conn), report)
+        _add_token_expiry(conn, report)
+        if send_test_lead and report.ok:
+            report.add(_("test lead"), push_test_lead(conn))
+    except AmoError as error:
+        report.problem = problem_line(error)
+    report.add(_("rate limiter"), _limiter_state())
+    return report
+
+
+def problem_line(error: AmoError) -> str:
+    headline = _HEADLINES.get(error.kind, _lazy("amoCRM check failed"))
+    return f"{headline}: {error.message}"
+
+
+_HEADLINES = {
+    ErrorKind.NOT_CONFIGURED: _lazy("Not configured"),
+    ErrorKind.NOT_CONNECTED: _lazy("Not connected"),
+    ErrorKind.REVOKED: _lazy("Token revoked, reconnect in the admin"),
+    ErrorKind.UNAUTHORIZED: _lazy("Token not accepted"),
+    ErrorKind.NETWORK: _lazy("amoCRM unreachable"),
+    ErrorKind.SERVER: _lazy("amoCRM unreachable"),
+    ErrorKind.BLOCKED: _lazy("Blocked"),
+    ErrorKind.PAYMENT_REQUIRED: _lazy("Payment required"),
+    ErrorKind.RATE_LIMITED: _lazy("Rate limited"),
+}
+
+
+def push_test_lead(conn: Settings) -> str:
+    """One deal with a contact through /leads/complex, in the configured pipeline and stage; its URL."""
+    contact = {
+        "name": TEST_CONTACT_NAME,
+        "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": TEST_PHONE, "enum_code": "WORK"}]}],
+    }
+    lead: dict = {"name": TEST_LEAD_NAME, "_embedded": {"contacts": [contact]}}
+    if conn.pipeline_id:
+        lead["pipeline_id"] = conn.pipeline_id
+    if conn.status_id:
+        lead["status_id"] = conn.status_id
+    created = client.create_complex_leads(conn, [lead])[0]
+    return f"{conn.base_url}/leads/detail/{created.id}"
+
+
+def _check_account(conn: Settings, report: Report) -> None:
+    account = client.get_account(conn)  # refuses when not configured or connected; refreshes a due token
+    report.add(_("account"), f"{account.name} ({account.subdomain}, id {account.id})")
+    report.add(_("host"), conn.base_url)
+
+
+def _check_pipeline(conn: Settings, pipelines: list[Pipeline], report: Report) -> str:
+    """The configured pipeline and stage by name; a problem line if either is gone from amoCRM."""
+    if conn.pipeline_id is None:
+        main = next((p.name for p in pipelines if p.is_main), "-")
+        report.add(_("pipeline"), _("not chosen: new deals go to the main pipeline (%(name)s)") % {"name": main})
+        return ""
+    pipeline = next((p for p in pipelines if p.id == conn.pipeline_id), None)
+    if pipeline is None:
+        message = _("The chosen pipeline (id %(id)s) no longer exists in amoCRM: choose another.")
+        return message % {"id": conn.pipeline_id}
+    report.add(_("pipeline"), pipeline.name)
+    if conn.status_id is None:
+        report.add(_("stage"), _("not chosen: the pipeline's first stage"))
+        return ""
+    status = next((s for s in pipeline.statuses if s.id == conn.status_id), None)
+    if status is None:
+        return _("The chosen stage (id %(id)s) is not in pipeline %(name)s: choose another.") % {
+            "id": conn.status_id,
+            "name": pipeline.name,
+        }
+    report.add(_("stage"), status.name)
+    return ""
+
+
+def _add_token_expiry(conn: Settings, report: Report) -> None:
+    if conn.uses_long_lived_token:
+        report.add(_("long-lived token expires"), _when(tokens.long_lived_token_expiry(conn.long_lived_token)))
+        return
+    report.add(_("access token expires"), _when(conn.access_token_expires_at))
+    report.add(_("refresh token expires"), _when(conn.refresh_token_expires_at))
+
+
+def _when(moment: datetime | None) -> str:
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i T") if moment else _("unknown")
+
+
+def _limiter_state() -> str:
+    try:
+        state = ratelimit.state()
+    except redis.RedisError:
+        return _("unavailable (Redis does not answer)")
+    text = _("%(rate)s requests/s, next slot in %(next).2f s") % {
+        "rate": state.requests_per_second,
+        "next": state.next_slot_in_seconds,
+    }
+    if state.paused_for_seconds:
+        text += _(", paused for %(seconds).0f s after a 429") % {"seconds": state.paused_for_seconds}
+    return text

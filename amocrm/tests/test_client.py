@@ -1,0 +1,385 @@
+"""client.py against amoCRM mocked at the HTTP boundary: what is sent, what is stored, every class of answer."""
+
+import json
+
+import pytest
+import requests
+import responses
+from urllib3.exceptions import ProtocolError
+
+from amocrm import client
+from amocrm.client import AmoError, ErrorKind
+from amocrm.models import ConnectionState, Settings
+from amocrm.tests.conftest import BASE_URL, TOKEN_URL, token_reply
+
+pytestmark = pytest.mark.usefixtures("limiter", "english")
+
+ACCOUNT = {"id": 31, "name": "Acoustic", "subdomain": "acoustic", "current_user_id": 5}
+HTML_429 = "<html><head><title>429 Too Many Requests</title></head><body><center>nginx</center></body></html>"
+HTML_403 = "<html><head><title>403 Forbidden</title></head><body><center>nginx</center></body></html>"
+
+
+def _fail(call, *args):
+    with pytest.raises(AmoError) as caught:
+        call(*args)
+    return caught.value
+
+
+@responses.activate
+def test_it_sends_the_bearer_token_to_the_account_host(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", json=ACCOUNT)
+
+    account = client.get_account(connected)
+
+    assert account == client.Account(id=31, name="Acoustic", subdomain="acoustic")
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {connected.access_token}"
+    assert Settings.load().last_success_at is not None
+
+
+@responses.activate
+def test_it_asks_the_shared_rate_limiter_before_every_request(connected, limiter):
+    responses.get(f"{BASE_URL}/api/v4/account", json=ACCOUNT)
+
+    client.get_account(connected)
+    client.get_account(connected)
+
+    assert limiter.acquired == 2
+
+
+@responses.activate
+def test_it_reads_204_as_an_empty_page_of_leads(connected):
+    responses.get(f"{BASE_URL}/api/v4/leads", status=204)
+
+    page = client.list_leads(connected, page=3)
+
+    assert page == client.LeadsPage(leads=[], page=3, has_next=False)
+
+
+@responses.activate
+def test_it_reads_204_as_no_contacts_found(connected):
+    responses.get(f"{BASE_URL}/api/v4/contacts", status=204)
+
+    assert client.find_contacts(connected, "998901234567") == []
+    assert responses.calls[0].request.params == {"query": "998901234567"}
+
+
+@responses.activate
+def test_it_reads_a_page_of_leads_with_fields_and_contacts(connected):
+    row = {
+        "id": 7, "name": "Deal", "price": 0, "pipeline_id": 1, "status_id": 2, "created_at": 10, "updated_at": 11,
+        "custom_fields_values": [{"field_id": 5, "values": [{"value": "abc"}]}],
+        "_embedded": {"contacts": [{"id": 9, "is_main": True}]},
+    }  # fmt: skip
+    body = {"_page": 1, "_links": {"next": {"href": "..."}}, "_embedded": {"leads": [row]}}
+    responses.get(f"{BASE_URL}/api/v4/leads", json=body)
+
+    page = client.list_leads(connected, limit=250, query="marker")
+
+    assert page.has_next and page.leads[0].custom_fields == {5: ["abc"]} and page.leads[0].contact_ids == [9]
+    assert responses.calls[0].request.params == {"page": "1", "limit": "250", "with": "contacts", "query": "marker"}
+
+
+@responses.activate
+def test_it_posts_complex_leads_as_one_json_array(connected):
+    created = [{"id": 555, "contact_id": 9, "company_id": None, "request_id": ["41"], "merged": False}]
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", json=created)
+    lead = {"name": "Deal", "request_id": "41", "_embedded": {"contacts": [{"name": "Ann"}]}}
+
+    result = client.create_complex_leads(connected, [lead])
+
+    assert json.loads(responses.calls[0].request.body) == [lead]
+    assert result == [client.CreatedLead(id=555, contact_id=9, request_ids=["41"], merged=False)]
+
+
+@responses.activate
+def test_it_refuses_more_than_50_leads_without_sending(connected):
+    with pytest.raises(ValueError):
+        client.create_complex_leads(connected, [{"name": str(i)} for i in range(51)])
+
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_it_reads_created_notes_and_unsorted_items(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/notes", json={"_embedded": {"notes": [{"id": 76, "entity_id": 5}]}})
+    unsorted = {"uid": "u1", "request_id": "41", "_embedded": {"leads": [{"id": 5}], "contacts": [{"id": 9}]}}
+    responses.post(f"{BASE_URL}/api/v4/leads/unsorted/forms", json={"_embedded": {"unsorted": [unsorted]}})
+
+    notes = client.add_lead_notes(connected, [{"entity_id": 5, "note_type": "common", "params": {"text": "hi"}}])
+    items = client.create_unsorted_forms(connected, [{"request_id": "41", "source_uid": "s", "source_name": "n"}])
+
+    assert notes == [76]
+    assert items == [client.CreatedUnsorted(uid="u1", request_id="41", lead_ids=[5], contact_ids=[9])]
+
+
+@responses.activate
+def test_it_follows_custom_field_pages_until_there_is_no_next(connected):
+    field = {"id": 1, "name": "UTM", "code": "UTM_SOURCE", "type": "tracking_data"}
+    page_one = {"_links": {"next": {"href": "..."}}, "_embedded": {"custom_fields": [field]}}
+    page_two = {"_links": {}, "_embedded": {"custom_fields": [{**field, "id": 2, "code": None}]}}
+    responses.get(f"{BASE_URL}/api/v4/leads/custom_fields", json=page_one)
+    responses.get(f"{BASE_URL}/api/v4/leads/custom_fields", json=page_two)
+
+    fields = client.list_lead_custom_fields(connected)
+
+    assert [(f.id, f.code) for f in fields] == [(1, "UTM_SOURCE"), (2, None)]
+    assert [call.request.params["page"] for call in responses.calls] == ["1", "2"]
+
+
+@responses.activate
+def test_it_reports_validation_errors_with_field_paths_as_permanent(connected):
+    problem = {
+        "validation-errors": [{"request_id": "41", "errors": [
+            {"code": "NotSupportedChoice", "path": "_embedded.contacts.0.custom_fields_values.0.field_id",
+             "detail": "The value you selected is not a valid choice."}]}],
+        "title": "Bad Request", "status": 400, "detail": "Request validation failed",
+    }  # fmt: skip
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", json=problem, status=400)
+
+    error = _fail(client.create_complex_leads, connected, [{"request_id": "41"}])
+
+    assert error.kind == ErrorKind.VALIDATION and error.permanent and not error.outcome_unknown
+    assert error.field_errors[0].request_id == "41"
+    assert error.field_errors[0].path == "_embedded.contacts.0.custom_fields_values.0.field_id"
+    assert Settings.load().last_error == ""  # one lead's bad data is not the connection's problem
+
+
+@responses.activate
+def test_it_refreshes_once_on_401_and_retries_with_the_new_token(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=401, json={"title": "Unauthorized", "status": 401})
+    responses.post(TOKEN_URL, json=token_reply("access-2", "refresh-2"))
+    responses.get(f"{BASE_URL}/api/v4/account", json=ACCOUNT)
+
+    client.get_account(connected)
+
+    sent = json.loads(responses.calls[1].request.body)
+    assert sent["grant_type"] == "refresh_token" and sent["refresh_token"] == "refresh-1"
+    assert responses.calls[2].request.headers["Authorization"] == "Bearer access-2"
+    assert (Settings.load().access_token, Settings.load().refresh_token) == ("access-2", "refresh-2")
+
+
+@responses.activate
+def test_it_gives_up_when_the_new_token_gets_401_too(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=401)
+    responses.post(TOKEN_URL, json=token_reply())
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.UNAUTHORIZED and error.permanent
+    assert len(responses.calls) == 3  # call, one refresh, one retry
+
+
+@responses.activate
+def test_it_reports_402_as_payment_required(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", status=402, json={"title": "Payment Required", "status": 402})
+
+    error = _fail(client.create_complex_leads, connected, [{"name": "x"}])
+
+    assert error.kind == ErrorKind.PAYMENT_REQUIRED and error.permanent and error.status == 402
+
+
+@responses.activate
+def test_it_reads_an_html_403_as_blocked(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=403, body=HTML_403, content_type="text/html")
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.BLOCKED and error.permanent
+    assert Settings.load().last_error == error.message
+
+
+@responses.activate
+def test_it_pauses_every_process_for_a_minute_on_an_html_429(connected, limiter):
+    responses.get(f"{BASE_URL}/api/v4/account", status=429, body=HTML_429, content_type="text/html")
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.RATE_LIMITED and not error.permanent and error.retry_after == 60
+    assert limiter.pauses == [60]
+
+
+@responses.activate
+def test_it_takes_the_wait_from_a_kommo_429_body(connected, limiter):
+    body = {"title": "Too Many Requests", "status": 429, "retry_after": 300}
+    responses.get(f"{BASE_URL}/api/v4/account", status=429, json=body)
+
+    error = _fail(client.get_account, connected)
+
+    assert error.retry_after == 300 and limiter.pauses == [300]
+
+
+@responses.activate
+def test_it_takes_the_wait_from_a_retry_after_header(connected, limiter):
+    responses.get(f"{BASE_URL}/api/v4/account", status=429, headers={"Retry-After": "17"})
+
+    error = _fail(client.get_account, connected)
+
+    assert error.retry_after == 17 and limiter.pauses == [17]
+
+
+@responses.activate
+def test_it_retries_a_gateway_error_later_and_flags_a_write_as_maybe_done(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", status=504, body="<html>504</html>")
+
+    error = _fail(client.create_complex_leads, connected, [{"name": "x"}])
+
+    assert error.kind == ErrorKind.SERVER and not error.permanent and error.status == 504 and error.outcome_unknown
+
+
+def test_it_knows_a_refused_connection_sent_nothing(connected, settings):
+    settings.AMOCRM_SANDBOX_URL = "http://127.0.0.1:1"  # a real socket: nothing listens on port 1
+
+    error = _fail(client.create_complex_leads, connected, [{"name": "x"}])
+
+    assert error.kind == ErrorKind.NETWORK and not error.permanent and not error.outcome_unknown
+
+
+@responses.activate
+def test_it_flags_a_read_timeout_as_outcome_unknown(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", body=requests.ReadTimeout("read timed out"))
+
+    error = _fail(client.create_complex_leads, connected, [{"name": "x"}])
+
+    assert error.kind == ErrorKind.NETWORK and not error.permanent and error.outcome_unknown
+
+
+@responses.activate
+def test_it_flags_a_connection_dropped_mid_answer_as_outcome_unknown(connected):
+    dropped = requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", body=dropped)
+
+    error = _fail(client.create_complex_leads, connected, [{"name": "x"}])
+
+    assert error.outcome_unknown
+
+
+@responses.activate
+def test_it_does_not_follow_redirects(connected):
+    location = "https://acoustic.kommo.com/api/v4/account"
+    responses.get(f"{BASE_URL}/api/v4/account", status=301, headers={"Location": location})
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.UNEXPECTED and location in error.message and len(responses.calls) == 1
+
+
+@responses.activate
+def test_it_reads_an_answer_of_the_wrong_shape_as_unexpected(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", json={"no": "id"})
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.UNEXPECTED and error.permanent
+
+
+@responses.activate
+def test_it_refuses_to_call_when_not_configured(db):
+    error = _fail(client.get_account, Settings.load())
+
+    assert error.kind == ErrorKind.NOT_CONFIGURED and len(responses.calls) == 0
+
+
+@responses.activate
+def test_it_refuses_to_call_when_not_connected(connected):
+    connected.state = ConnectionState.NOT_CONNECTED
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.NOT_CONNECTED and len(responses.calls) == 0
+
+
+@responses.activate
+def test_it_refuses_to_call_once_access_was_revoked(connected):
+    connected.mark_needs_reconnect("revoked")
+
+    error = _fail(client.get_account, connected)
+
+    assert error.kind == ErrorKind.REVOKED and len(responses.calls) == 0
+
+
+# OAuth: consent URL, referer allow-list, code exchange
+
+
+@pytest.mark.parametrize(
+    "host", ["acoustic.amocrm.ru", "x.amocrm.com", "shop-1.kommo.com", "api-a.amocrm.ru", "ACOUSTIC.AMOCRM.RU"]
+)
+def test_it_allows_amocrm_account_hosts(host):
+    assert client.is_allowed_account_host(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.com", "amocrm.ru", "acoustic.amocrm.ru.evil.com", "acoustic.amocrm.ru:443", "user@acoustic.amocrm.ru",
+        "evil.com/acoustic.amocrm.ru", "evil.com#.amocrm.ru", "evil.com?.amocrm.ru", "acoustic.amocrm.ru.",
+        "acoustic.amocrm.ru\n", "xamocrm.ru", "127.0.0.1:8001", "", "a b.amocrm.ru", "\u212a.amocrm.ru",
+    ],
+)  # fmt: skip
+def test_it_refuses_every_other_referer(host):
+    assert not client.is_allowed_account_host(host)
+
+
+def test_it_allows_exactly_the_sandbox_host_when_one_is_configured(settings):
+    settings.AMOCRM_SANDBOX_URL = "http://127.0.0.1:8001"
+
+    assert client.is_allowed_account_host("127.0.0.1:8001")
+    assert not client.is_allowed_account_host("127.0.0.1:8002")
+
+
+def test_it_builds_the_consent_url_of_the_platform(db, settings):
+    settings.AMOCRM_SANDBOX_URL = ""
+    conn = Settings(client_id="client-uuid", platform="kommo.com")
+
+    url = client.authorize_url(conn, "state-1")
+
+    assert url == "https://www.kommo.com/oauth?client_id=client-uuid&state=state-1&mode=post_message"
+
+
+def test_it_sends_staff_to_the_sandbox_consent_page_when_configured(settings):
+    settings.AMOCRM_SANDBOX_URL = "http://127.0.0.1:8001"
+
+    url = client.authorize_url(Settings(client_id="c"), "s", mode="popup")
+
+    assert url == "http://127.0.0.1:8001/oauth?client_id=c&state=s&mode=popup"
+
+
+@responses.activate
+def test_it_exchanges_the_code_at_the_referer_host_with_the_exact_redirect_uri(db, settings):
+    settings.SITE_URL = "https://acoustic.uz"
+    responses.post("https://shop.kommo.com/oauth2/access_token", json=token_reply("a", "r", 86400))
+    conn = Settings(client_id="client-uuid", client_secret="secret")
+
+    pair = client.exchange_code(conn, "code-1", "shop.kommo.com")
+
+    assert pair == client.TokenPair(access_token="a", refresh_token="r", expires_in=86400)
+    assert json.loads(responses.calls[0].request.body) == {
+        "client_id": "client-uuid", "client_secret": "secret", "redirect_uri": "https://acoustic.uz/api/amocrm/callback",
+        "grant_type": "authorization_code", "code": "code-1",
+    }  # fmt: skip
+
+
+@responses.activate
+def test_it_never_sends_the_secret_to_a_foreign_referer(db):
+    error = _fail(client.exchange_code, Settings(client_id="c", client_secret="s"), "code", "evil.com")
+
+    assert error.kind == ErrorKind.TOKEN_REQUEST and len(responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("hint", "says"),
+    [
+        ("Authorization code has expired", "expired"),
+        ("Authorization code has been revoked", "already used"),
+        ("Check the `client_secret` parameter", "secret key"),
+        ("Redirect URI is not associated with client", "/api/amocrm/callback"),
+        ("Invalid account", "not installed"),
+    ],
+)
+@responses.activate
+def test_it_explains_token_endpoint_refusals(db, hint, says):
+    body = {"hint": hint, "title": "Некорректный запрос", "status": 400, "detail": "…"}
+    responses.post(TOKEN_URL, json=body, status=400)
+
+    error = _fail(client.exchange_code, Settings(client_id="c", client_secret="s"), "code", "acoustic.amocrm.ru")
+
+    assert error.kind == ErrorKind.TOKEN_REQUEST and error.permanent and says in error.message

@@ -1,0 +1,92 @@
+import pytest
+
+from amocrm import deal_payload
+from amocrm.models import Delivery, Settings
+from leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+
+TRACKING = {"UTM_SOURCE": 701, "UTM_MEDIUM": 702, "UTM_CAMPAIGN": 703, "UTM_CONTENT": 704, "UTM_TERM": 705,
+            "UTM_REFERRER": 706}  # fmt: skip
+
+
+@pytest.fixture
+def conn() -> Settings:
+    conn = Settings.load()
+    conn.pipeline_id, conn.status_id, conn.responsible_user_id = 11, 22, 33
+    conn.tags = "sayt, acoustic.uz"
+    conn.source_field_id, conn.product_field_id, conn.marker_field_id = 801, 802, 803
+    conn.save()
+    return conn
+
+
+@pytest.fixture
+def delivery() -> Delivery:
+    lead = Lead.objects.create(
+        name="Dilnoza", phone="+998901234567", phone_raw="90 123 45 67", email="d@example.uz", source="callback",
+        message="Salom", product_id="p-42", page_url="https://acoustic.uz/p/42", referrer="https://google.com/",
+        utm_source="google", utm_medium="cpc", utm_campaign="nov",
+    )  # fmt: skip
+    delivery = Delivery.objects.create(lead=lead)
+    delivery.marker = deal_payload.marker_for(delivery, "abc123def456")
+    return delivery
+
+
+def test_it_builds_a_deal_with_its_contact_embedded(conn, delivery):
+    body = deal_payload.complex_lead(conn, delivery, TRACKING, contact_id=None)
+
+    assert body["request_id"] == str(delivery.id)
+    assert (body["name"], body["price"]) == ("Yangi so'rov: Dilnoza", 0)
+    assert (body["pipeline_id"], body["status_id"], body["responsible_user_id"]) == (11, 22, 33)
+    assert body["_embedded"]["tags"] == [{"name": "sayt"}, {"name": "acoustic.uz"}, {"name": "callback"}]
+    assert body["_embedded"]["contacts"] == [
+        {
+            "name": "Dilnoza",
+            "custom_fields_values": [
+                {"field_code": "PHONE", "values": [{"value": "+998901234567", "enum_code": "WORK"}]},
+                {"field_code": "EMAIL", "values": [{"value": "d@example.uz", "enum_code": "WORK"}]},
+            ],
+        }
+    ]
+
+
+def test_it_fills_tracking_and_mapped_fields(conn, delivery):
+    body = deal_payload.complex_lead(conn, delivery, TRACKING, contact_id=None)
+
+    values = {f["field_id"]: f["values"][0]["value"] for f in body["custom_fields_values"]}
+    assert values == {701: "google", 702: "cpc", 703: "nov", 706: "https://google.com/", 801: "callback",
+                      802: "p-42", 803: f"#{delivery.lead_id} abc123def456"}  # fmt: skip
+
+
+def test_it_refers_to_a_known_contact_by_id(conn, delivery):
+    body = deal_payload.complex_lead(conn, delivery, TRACKING, contact_id=9001)
+
+    assert body["_embedded"]["contacts"] == [{"id": 9001}]
+
+
+def test_it_leaves_pipeline_and_stage_to_amocrm_when_not_set(delivery):
+    body = deal_payload.complex_lead(Settings.load(), delivery, {}, contact_id=None)
+
+    assert "pipeline_id" not in body and "status_id" not in body and "custom_fields_values" not in body
+
+
+def test_it_puts_the_marker_in_the_name_without_a_marker_field(delivery):
+    conn = Settings.load()
+
+    assert deal_payload.deal_name(conn, delivery) == f"Yangi so'rov: Dilnoza [#{delivery.lead_id} abc123def456]"
+
+
+def test_it_survives_a_mistyped_name_template(conn, delivery):
+    conn.lead_name_template = "Lead {nmae} {"
+
+    assert deal_payload.deal_name(conn, delivery) == "Yangi so'rov: Dilnoza"
+
+
+def test_it_writes_the_note_in_the_sites_language(delivery):
+    delivery.amocrm_lead_id = 555
+
+    note = deal_payload.note(delivery)
+
+    assert note["entity_id"] == 555 and note["note_type"] == "common"
+    assert note["params"]["text"].splitlines()[0] == "Xabar: Salom"
+    assert "UTM: google / cpc / nov" in note["params"]["text"]

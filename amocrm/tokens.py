@@ -1,0 +1,139 @@
+"""Keeping the OAuth pair usable: refresh ahead of expiry and after a 401, once across every process and host.
+
+amocrm-api.md §1.5, §8.2: a refresh token works once, so two processes refreshing together leave the loser with
+"Token has been revoked". A Redis lock serialises refreshes; inside it the stored pair is re-read from the
+database and refreshed only if it is still the one this process saw, and the new pair is saved before use.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from redis.lock import Lock
+
+from amocrm import oauth
+from amocrm.models import ConnectionState, Settings
+from amocrm.oauth import TokenPair
+from amocrm.transport import AmoError, ErrorKind
+
+logger = logging.getLogger(__name__)
+
+PROACTIVE_MARGIN = timedelta(minutes=5)
+# §1.4: an unused refresh token dies after 3 months; refreshing monthly leaves two months of slack.
+KEEP_ALIVE_AGE = timedelta(days=30)
+LOCK_NAME = "acoustic:amocrm:token-refresh"
+# Longer than the slowest refresh (refresh, subdomain lookup, refresh again: 25 s each plus rate-limit waits).
+LOCK_TIMEOUT = 120
+# What another process may have changed while we waited for the lock.
+_SHARED_FIELDS = (
+    "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at", "tokens_refreshed_at",
+    "state", "domain", "client_id", "client_secret",
+)  # fmt: skip
+
+
+def bearer(conn: Settings) -> str:
+    """§1.7: a long-lived token is used as-is, instead of the OAuth access token."""
+    return conn.long_lived_token or conn.access_token
+
+
+def long_lived_token_expiry(token: str) -> datetime | None:
+    """§1.7: when a long-lived token ends, from its JWT `exp` claim; None if it does not say."""
+    exp = oauth.jwt_claims(token).get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(exp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def ensure_fresh(conn: Settings) -> None:
+    """Refresh when under 5 minutes are left; while the current token still works, a failed try is not fatal."""
+    if conn.uses_long_lived_token or not conn.access_token_expires_within(PROACTIVE_MARGIN):
+        return
+    try:
+        refresh(conn, conn.refresh_token)
+    except AmoError as error:
+        if error.permanent or conn.access_token_expires_within(timedelta(0)):
+            raise
+        logger.warning("Early amoCRM token refresh failed (%s); the current token still works", error.kind)
+
+
+def refresh(conn: Settings, seen_refresh_token: str) -> None:
+    """Make `conn` hold a working pair: refresh once across all processes, or adopt one another process stored."""
+    with _refresh_lock():
+        stored = Settings.load()
+        for name in _SHARED_FIELDS:
+            setattr(conn, name, getattr(stored, name))
+        if stored.refresh_token != seen_refresh_token:
+            logger.info("amoCRM tokens were already refreshed by another process")
+            return
+        if stored.state == ConnectionState.NEEDS_RECONNECT:
+            raise AmoError(ErrorKind.REVOKED, _("amoCRM access was revoked. Reconnect in the admin."))
+        try:
+            pair = _refresh_following_domain(conn)
+        except AmoError as error:
+            if error.kind == ErrorKind.REVOKED:
+                conn.mark_needs_reconnect(error.message)  # the stored tokens stay: never deleted on failure
+            raise
+        conn.store_tokens(pair.access_token, pair.refresh_token, pair.expires_in)
+    logger.info("amoCRM tokens refreshed")
+
+
+def keep_alive(conn: Settings) -> bool:
+    """Refresh a pair older than 30 days so a quiet quarter never lets the refresh token die (§8.2)."""
+    if conn.uses_long_lived_token or not conn.is_connected:
+        return False
+    refreshed_at = conn.tokens_refreshed_at
+    if refreshed_at is not None and timezone.now() - refreshed_at < KEEP_ALIVE_AGE:
+        return False
+    refresh(conn, conn.refresh_token)
+    return True
+
+
+def _refresh_following_domain(conn: Settings) -> TokenPair:
+    """§1.6, as the SDK does: a 401/404 may mean the account got a new subdomain; look it up, retry once."""
+    try:
+        return oauth.refresh_pair(conn)
+    except AmoError as error:
+        if error.status not in (401, 404):
+            raise
+        domain = oauth.lookup_account_domain(conn)
+        if domain is None or domain == conn.domain:
+            raise
+    logger.warning("The amoCRM account moved from %s to %s", conn.domain, domain)
+    conn.domain = domain
+    conn.save(update_fields=["domain", "updated_at"])
+    return oauth.refresh_pair(conn)
+
+
+@contextmanager
+def _refresh_lock() -> Iterator[None]:
+    """Redis lock shared by every process and host; it expires on its own if its holder dies."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    lock = client.lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT)
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as error:
+        # Refreshing without the lock could spend the refresh token twice and lose the connection.
+        message = _("Redis is unavailable, so the amoCRM token cannot be refreshed safely; will retry.")
+        raise AmoError(ErrorKind.NETWORK, message) from error
+    if not acquired:
+        message = _("Another process is still refreshing the amoCRM token; will retry.")
+        raise AmoError(ErrorKind.TOKEN_REQUEST, message, permanent=False, retry_after=5)
+    try:
+        yield
+    finally:
+        _release(lock)
+
+
+def _release(lock: Lock) -> None:
+    try:
+        lock.release()
+    except redis.RedisError:
+        logger.warning("The amoCRM token refresh lock expired or vanished before it was released")
