@@ -8,12 +8,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from amocrm import client, ratelimit, tokens
+from amocrm import client, delivery, ratelimit, tokens
 from amocrm.client import AmoError, ErrorKind, Pipeline
-from amocrm.models import Settings
+from amocrm.models import Delivery, Settings
+from leads.models import Lead
 
 TEST_LEAD_NAME = "Test lead from acoustic-leads"
-TEST_CONTACT_NAME = "Test contact from acoustic-leads"
 TEST_PHONE = "+998900000000"  # §5: PHONE with enum_code WORK
 
 
@@ -64,18 +64,18 @@ _HEADLINES = {
 
 
 def push_test_lead(conn: Settings) -> str:
-    """One deal with a contact through /leads/complex, in the configured pipeline and stage; its URL."""
-    contact = {
-        "name": TEST_CONTACT_NAME,
-        "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": TEST_PHONE, "enum_code": "WORK"}]}],
-    }
-    lead: dict = {"name": TEST_LEAD_NAME, "_embedded": {"contacts": [contact]}}
-    if conn.pipeline_id:
-        lead["pipeline_id"] = conn.pipeline_id
-    if conn.status_id:
-        lead["status_id"] = conn.status_id
-    created = client.create_complex_leads(conn, [lead])[0]
-    return f"{conn.base_url}/leads/detail/{created.id}"
+    """A real lead through the delivery engine, end to end (stored, sent, deal created); the deal's URL."""
+    lead = Lead.objects.create(
+        name=TEST_LEAD_NAME, phone=TEST_PHONE, phone_raw=TEST_PHONE, source="amocrm_test",
+        message=_("Sent by manage.py amocrm_test to check the connection."),
+    )  # fmt: skip
+    item = Delivery.objects.create(lead=lead)
+    delivery.deliver_batch(conn, Delivery.claim_due(1, first_id=item.id))
+    item.refresh_from_db()
+    if not item.deal_created:
+        # The lead stays queued: the sweeper delivers it once amoCRM accepts it.
+        raise AmoError(ErrorKind.UNEXPECTED, _("The test lead was not delivered: %s") % item.last_error)
+    return item.deal_url(conn.base_url)
 
 
 def _check_account(conn: Settings, report: Report) -> None:

@@ -6,7 +6,7 @@ import pytest
 import responses
 from django.core.management import CommandError, call_command
 
-from amocrm.models import Settings
+from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.sandbox.catalog import MAIN_PIPELINE
 from amocrm.tests.conftest import BASE_URL
 
@@ -89,4 +89,5 @@ def test_it_sends_a_test_lead_and_prints_its_url(sandbox_conn, sandbox):
 
     (lead,) = sandbox.state.leads.values()
     assert f"test lead: {sandbox.url}/leads/detail/{lead.id}\n" in out
-    assert lead.name == "Test lead from acoustic-leads" and len(lead.contact_ids) == 1
+    assert lead.name.startswith("Yangi so'rov: Test lead from acoustic-leads") and len(lead.contact_ids) == 1
+    assert Delivery.objects.get().state == DeliveryState.DELIVERED  # it went through the delivery engine
