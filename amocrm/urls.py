@@ -1,6 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from amocrm import views
 
 app_name = "amocrm"
 
-# The OAuth views, the test/leads endpoints and the incoming webhooks are added here.
-urlpatterns: list = []
+urlpatterns = [
+    path("authorize", views.authorize, name="authorize"),
+    path("callback", views.callback, name="callback"),
+    path("test", views.test, name="test"),
+    path("leads", views.leads, name="leads"),
+    path("disconnect", views.disconnect, name="disconnect"),
+]
