@@ -89,7 +89,8 @@ def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str,
     lead = delivery.lead
     deal = complex_lead(conn, delivery, tracking_fields, contact_id=None)
     contact = deal["_embedded"].pop("contacts")[0]
-    for key in ("request_id", "status_id", "responsible_user_id"):
+    # §4.8: the form carries the pipeline; the lead inside takes no stage (it waits in Unsorted).
+    for key in ("request_id", "status_id", "pipeline_id"):
         deal.pop(key, None)
     item = {
         "request_id": str(delivery.id),

@@ -210,3 +210,43 @@ def test_nothing_is_sent_while_the_connection_needs_reconnect(sandbox, conn):
 
     assert Delivery.objects.get(id=item.id).state == DeliveryState.PENDING
     assert api_calls(sandbox, "/api/v4/leads/complex") == []
+
+
+@pytest.mark.django_db
+def test_it_can_deliver_to_incoming_leads_with_the_form_details(sandbox, conn):
+    conn.use_unsorted = True
+    conn.save()
+    item = new_lead(message="Salom", source="callback", page_url="https://acoustic.uz/aloqa")
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    (unsorted,) = sandbox.state.unsorted.values()
+    assert item.state == DeliveryState.DELIVERED and item.amocrm_lead_id == unsorted.lead_id
+    assert unsorted.metadata["form_page"] == "https://acoustic.uz/aloqa"
+    assert unsorted.metadata["form_id"] == "callback"
+    assert len(sandbox.state.notes) == 1
+
+
+@pytest.mark.django_db
+def test_it_can_find_a_contact_amocrm_already_has_for_a_new_phone(sandbox, conn):
+    sandbox_contact = _create_contact_in_amocrm(conn, "+998907776655")
+    conn.search_contacts_by_phone = True
+    conn.save()
+    item = new_lead(phone="+998907776655")
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    assert item.amocrm_contact_id == sandbox_contact
+    assert len(sandbox.state.contacts) == 1
+
+
+def _create_contact_in_amocrm(conn: Settings, phone: str) -> int:
+    """A customer amoCRM knew before the site existed (created straight through the API)."""
+    body = [{"name": "Old customer", "custom_fields_values": [
+        {"field_code": "PHONE", "values": [{"value": phone, "enum_code": "MOB"}]}]}]  # fmt: skip
+    response = requests.post(f"{conn.base_url}/api/v4/contacts", json=body, timeout=5,
+                             headers={"Authorization": f"Bearer {conn.access_token}"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    return response.json()["_embedded"]["contacts"][0]["id"]
