@@ -105,3 +105,9 @@ def sandbox_conn(db, sandbox) -> Settings:
 @pytest.fixture
 def jwt() -> Callable[..., str]:
     return make_jwt
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read staff-facing text in the source language; the catalogs have their own tests."""
+    settings.LANGUAGE_CODE = "en"

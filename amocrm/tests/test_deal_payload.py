@@ -82,7 +82,8 @@ def test_it_survives_a_mistyped_name_template(conn, delivery):
     assert deal_payload.deal_name(conn, delivery) == "Yangi so'rov: Dilnoza"
 
 
-def test_it_writes_the_note_in_the_sites_language(delivery):
+def test_it_writes_the_note_in_the_sites_language(delivery, settings):
+    settings.LANGUAGE_CODE = "uz"
     delivery.amocrm_lead_id = 555
 
     note = deal_payload.note(delivery)

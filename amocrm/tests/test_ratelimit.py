@@ -20,9 +20,11 @@ SECOND_US = 1_000_000
 
 
 @pytest.fixture(autouse=True)
-def _no_pause_left_behind():
+def _no_pause_left_behind(settings):
     """The embedded Redis is also the development one: a test's 10-minute pause must not outlive it."""
+    real_redis = django_settings.REDIS_URL
     yield
+    settings.REDIS_URL = real_redis  # whatever the test pointed it at
     ratelimit.reset()
 
 
