@@ -3,8 +3,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
+# .dockerignore keeps .env, var/ and the virtualenv out of the image.
 COPY . .
-RUN useradd --create-home app && mkdir -p /app/var /app/staticfiles && chown -R app /app/var /app/staticfiles
+# Static files are collected into the image, compressed and with hashed names (WhiteNoise serves them). Settings
+# refuse to load without these variables; they are placeholders that live only for this one command, never in ENV.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only FERNET_KEYS=collectstatic-only ALLOWED_HOSTS=localhost \
+        SITE_URL=http://localhost REDIS_URL=redis://localhost:6379/0 DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
+        python manage.py collectstatic --no-input \
+    && useradd --create-home app && mkdir -p /app/var && chown app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "acoustic.wsgi:application", "--bind", "0.0.0.0:8000"]
+# gunicorn.conf.py: WEB_CONCURRENCY workers on PORT (default 8000), JSON logs.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "acoustic.wsgi"]

@@ -61,14 +61,17 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "corsheaders",
     "acoustic",
     "django_ratelimit",
     "leads",
     "amocrm",
+    "notifications",
 ]
 
 MIDDLEWARE = [
+    "acoustic.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "acoustic.urls"
@@ -157,6 +162,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE: dict = {
     # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
     "amocrm-keep-tokens-alive": {"task": "amocrm.tasks.keep_tokens_alive", "schedule": 24 * 60 * 60},
+    # Two-way sync: deal stages changed in amoCRM that no webhook brought (and webhook events left unapplied).
+    "amocrm-reconcile-deal-stages": {"task": "amocrm.tasks.reconcile_deal_stages", "schedule": 10 * 60},
     # Picks up every delivery whose time has come or whose worker vanished: nothing waits on a lost message.
     "amocrm-sweep-deliveries": {"task": "amocrm.tasks.sweep_deliveries", "schedule": 15.0},
 }
@@ -206,6 +213,27 @@ if not 0 <= AMOCRM_RATE_MARGIN <= 1:
         f"AMOCRM_RATE_MARGIN is malformed: expected a fraction from 0 to 1, got {env.str('AMOCRM_RATE_MARGIN')!r}"
     )
 
+# Telegram, alerts and monitoring. The bot token and chats are data (admin -> Telegram settings).
+TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org").rstrip("/")
+# Alert when the oldest lead still on its way to amoCRM is older than this.
+try:
+    ALERT_UNDELIVERED_MINUTES = env.int("ALERT_UNDELIVERED_MINUTES", default=10)
+except ValueError:
+    ALERT_UNDELIVERED_MINUTES = 0  # reported just below
+if ALERT_UNDELIVERED_MINUTES < 1:
+    _config_errors.append(
+        f"ALERT_UNDELIVERED_MINUTES is malformed: expected whole minutes, at least 1, "
+        f"got {env.str('ALERT_UNDELIVERED_MINUTES')!r}"
+    )
+# Bearer token for GET /metrics; unset turns /metrics off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+CELERY_BEAT_SCHEDULE.update({
+    # Picks up every Telegram message whose time has come or whose worker vanished.
+    "telegram-sweep-messages": {"task": "notifications.tasks.sweep_telegram_messages", "schedule": 30.0},
+    "alerts-check": {"task": "notifications.tasks.check_alerts", "schedule": 60.0},
+    "amocrm-prune-request-log": {"task": "amocrm.tasks.prune_request_log", "schedule": 24 * 60 * 60},
+})  # fmt: skip
+
 # Auth and sessions
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -216,6 +244,36 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Admin login guessing: 5 failures for one username from one IP lock that pair out for an hour (429 + a page).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
+# The same client IP as the lead rate limit: X-Forwarded-For is believed only from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "leads.client_ip.client_ip"
+
+# HTTPS (DEBUG off): the proxy terminates TLS and says so in a header; everything else is redirected to HTTPS.
+SECURE_SSL_REDIRECT = not DEBUG
+# Health probes (the container's, a load balancer's) speak plain HTTP to gunicorn directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_PROXY_SSL_HEADER = None
+_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="" if DEBUG else "X-Forwarded-Proto").strip()
+if re.fullmatch(r"[A-Za-z0-9-]+", _ssl_header):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _ssl_header.upper().replace("-", "_"), "https")
+elif _ssl_header:
+    _config_errors.append(f"SECURE_PROXY_SSL_HEADER is malformed: expected a header name, got {_ssl_header!r}")
+# HSTS: browsers remember to use HTTPS only. Set SECURE_HSTS_SECONDS low (e.g. 300) while trying HTTPS out.
+try:
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+except ValueError:
+    SECURE_HSTS_SECONDS = 0
+    _config_errors.append(f"SECURE_HSTS_SECONDS is malformed: expected seconds, got {env.str('SECURE_HSTS_SECONDS')!r}")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # Languages: staff and visitors read Uzbek (default) or Russian; English is the source language.
 LANGUAGE_CODE = "uz"
@@ -225,20 +283,51 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
 USE_I18N = True
 USE_TZ = True
 
-# Static files
+# Static files, served by WhiteNoise; in production from collectstatic's compressed, content-hashed copies
+# (development and tests use the plain storage, so they never need collectstatic).
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
-# Logging: one line per event on stderr; never log tokens, secrets or full phone numbers.
+# Logging: one line per event on stderr, readable in development, JSON (with the request id) in production
+# or with LOG_FORMAT=json. Every handler masks tokens, secrets and phone numbers (acoustic/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    _config_errors.append(f"LOG_FORMAT is malformed: expected plain or json, got {LOG_FORMAT!r}")
+    LOG_FORMAT = "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "acoustic.logging.RequestIdFilter"},
+        "redact": {"()": "acoustic.logging.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "acoustic.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "redact"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
-    "loggers": {"urllib3": {"level": "INFO"}},
+    "loggers": {
+        # Django's defaults give these their own handlers (unmasked, and runserver's lines carry query strings);
+        # emptied here, their records reach the one masked handler on root instead.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
+        "urllib3": {"level": "INFO"},
+    },
 }
+# Celery workers keep this configuration instead of installing their own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if _config_errors:
     sys.exit("Configuration error: " + "\nConfiguration error: ".join(_config_errors))

@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/amocrm/", include("amocrm.urls")),
+    path("", include("monitoring.urls")),
     path("", include("leads.urls")),
 ]

@@ -11,11 +11,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from amocrm import client
+from amocrm import client, webhook_admin
 from amocrm.admin_forms import Catalog, SettingsForm, load_catalog
 from amocrm.client import AmoError
 from amocrm.connection_panel import panel
+from amocrm.health_panel import health_panel
 from amocrm.models import Settings
+from amocrm.request_log import RequestLog
 
 GUIDE_LANGUAGES = {"en": "English", "uz": "O'zbekcha"}
 
@@ -51,6 +53,7 @@ class SettingsAdmin(admin.ModelAdmin):
         return [
             path("test/", wrap(require_POST(self.test_connection_view)), name="amocrm_settings_test"),
             path("guide/<str:language>/", wrap(self.guide_view), name="amocrm_settings_guide"),
+            *webhook_admin.admin_urls(self),  # Subscribe / Unsubscribe to stage changes
             *super().get_urls(),  # after ours: the default "<object_id>/" pattern would swallow "test/"
         ]
 
@@ -87,6 +90,8 @@ class SettingsAdmin(admin.ModelAdmin):
         context = {
             **(extra_context or {}),
             "panel": panel(Settings.load()),
+            "health": health_panel(),
+            "webhook": webhook_admin.panel(Settings.load()),
             "redirect_uri": client.redirect_uri(),
             "authorize_url": reverse("amocrm:authorize"),
             "guide_languages": GUIDE_LANGUAGES,
@@ -121,5 +126,21 @@ class SettingsAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/amocrm/settings/guide.html", context)
 
+
 # The lead list gains its delivery columns, filter and "Retry delivery" action.
 from amocrm import delivery_admin  # noqa: E402, F401
+
+
+@admin.register(RequestLog)
+class RequestLogAdmin(admin.ModelAdmin):
+    """Every request to amoCRM of the last 14 days, read-only: what went where, what came back, how long it took."""
+
+    list_display = ("created_at", "method", "endpoint", "status", "duration_ms", "error_kind", "error")
+    list_filter = ("error_kind", "status", "endpoint")
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RequestLog | None = None) -> bool:
+        return False

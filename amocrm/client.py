@@ -19,10 +19,10 @@ from amocrm.transport import AmoError, ErrorKind, FieldError
 
 __all__ = [
     "Account", "AmoError", "CreatedLead", "CreatedUnsorted", "CustomField", "ErrorKind", "FieldError", "LeadsPage",
-    "Pipeline", "RemoteContact", "RemoteLead", "Status", "TokenPair", "add_lead_notes", "authorize_url",
-    "create_complex_leads", "create_unsorted_forms", "exchange_code", "find_contacts", "get_account",
-    "is_allowed_account_host", "list_lead_custom_fields", "list_leads", "list_pipelines", "long_lived_token_expiry",
-    "redirect_uri",
+    "Pipeline", "RemoteContact", "RemoteLead", "Status", "TokenPair", "Webhook", "add_lead_notes", "authorize_url",
+    "create_complex_leads", "create_unsorted_forms", "delete_webhook", "exchange_code", "find_contacts",
+    "get_account", "is_allowed_account_host", "list_lead_custom_fields", "list_leads", "list_leads_updated_since",
+    "list_pipelines", "list_webhooks", "long_lived_token_expiry", "redirect_uri", "subscribe_webhook",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,14 @@ class RemoteContact:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    id: int
+    destination: str
+    settings: list[str]  # the events it carries, e.g. status_lead
+    disabled: bool  # §7: amoCRM switches off a hook after 100 bad answers in 2 hours
+
+
+@dataclass(frozen=True)
 class CreatedUnsorted:
     uid: str
     request_id: str
@@ -141,6 +149,36 @@ def list_leads(conn: Settings, page: int = 1, limit: int = 50, query: str | None
         params["query"] = query
     leads, has_next = _call(conn, "GET", "/api/v4/leads", _leads_page, params=params)
     return LeadsPage(leads=leads, page=page, has_next=has_next)
+
+
+def list_leads_updated_since(conn: Settings, since: int, page: int = 1) -> LeadsPage:
+    """GET /api/v4/leads?filter[updated_at][from]= (§4.9): deals changed since a unix time, 250 a page."""
+    params = {"page": page, "limit": MAX_PAGE_SIZE, "filter[updated_at][from]": since}
+    leads, has_next = _call(conn, "GET", "/api/v4/leads", _leads_page, params=params)
+    return LeadsPage(leads=leads, page=page, has_next=has_next)
+
+
+def subscribe_webhook(conn: Settings, destination: str, settings: list[str]) -> Webhook:
+    """POST /api/v4/webhooks (§7): 201; the same destination again updates its events."""
+    body = {"destination": destination, "settings": settings}
+    return _call(conn, "POST", "/api/v4/webhooks", _webhook, json=body)
+
+
+def list_webhooks(conn: Settings, destination: str | None = None) -> list[Webhook]:
+    """GET /api/v4/webhooks[?filter[destination]=] (§7); 204 is none."""
+    params = {"filter[destination]": destination} if destination else {}
+    return _call(conn, "GET", "/api/v4/webhooks", _webhooks, params=params)
+
+
+def delete_webhook(conn: Settings, destination: str) -> bool:
+    """DELETE /api/v4/webhooks (§7): True when removed (204), False when amoCRM had none there (404)."""
+    try:
+        _call(conn, "DELETE", "/api/v4/webhooks", lambda body: None, json={"destination": destination})
+    except AmoError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
 
 
 def create_complex_leads(conn: Settings, leads: list[dict]) -> list[CreatedLead]:
@@ -328,6 +366,19 @@ def _contacts(body: Any) -> list[RemoteContact]:
 def _field_values(row: dict, code: str) -> list[str]:
     fields = [field for field in row.get("custom_fields_values") or [] if field.get("field_code") == code]
     return [str(value["value"]) for field in fields for value in field.get("values") or [] if value.get("value")]
+
+
+def _webhook(row: dict) -> Webhook:
+    return Webhook(
+        id=int(row["id"]),
+        destination=str(row["destination"]),
+        settings=[str(event) for event in row.get("settings") or []],
+        disabled=bool(row.get("disabled")),
+    )
+
+
+def _webhooks(body: Any) -> list[Webhook]:
+    return [_webhook(row) for row in _embedded(body, "webhooks")]
 
 
 def _created_unsorted(body: Any) -> list[CreatedUnsorted]:

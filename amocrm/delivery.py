@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from amocrm import client, deal_payload
 from amocrm.client import AmoError, ErrorKind
 from amocrm.models import Delivery, DeliveryState, Settings
+from amocrm.signals import deal_created
 from leads.phones import InvalidPhone, normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
     for delivery in batch:
         if _complete(delivery):
             delivery.mark_delivered()
+            deal_created.send_robust(sender=Delivery, delivery=delivery, deal_url=delivery.deal_url(conn.base_url))
         elif delivery.state == DeliveryState.SENDING:
             delivery.schedule_retry(str(UNCONFIRMED), retry_delay(delivery.attempts))
 

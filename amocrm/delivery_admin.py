@@ -7,28 +7,32 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from acoustic.celery import enqueue_on_commit
+from amocrm.deal_stage_admin import DealOutcomeFilter, DealStageColumns, DealStageFields
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.admin import LeadAdmin
 from leads.models import Lead
 
 
-class DeliveryInline(admin.StackedInline):
+class DeliveryInline(DealStageFields, admin.StackedInline):
     model = Delivery
     can_delete = False
     extra = 0
     fields = readonly_fields = (
         "state", "attempts", "last_attempt_at", "next_attempt_at", "delivered_at", "amocrm_lead_id",
-        "amocrm_contact_id", "last_error", "last_error_path",
+        "amocrm_contact_id", "last_error", "last_error_path", "deal_stage_now", "stage_history",
     )  # fmt: skip
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
-class LeadWithDeliveryAdmin(LeadAdmin):
-    list_display = (*LeadAdmin.list_display, "delivery_state", "delivery_attempts", "delivery_error", "deal_link")
-    list_filter = (*LeadAdmin.list_filter, "amocrm_delivery__state")
-    list_select_related = ("amocrm_delivery",)
+class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
+    list_display = (
+        *LeadAdmin.list_display, "delivery_state", "delivery_attempts", "delivery_error", "deal_link", "deal_stage",
+        "answered_in",
+    )  # fmt: skip
+    list_filter = (*LeadAdmin.list_filter, "amocrm_delivery__state", DealOutcomeFilter)
+    list_select_related = ("amocrm_delivery", "amocrm_delivery__deal_stage")
     inlines = [DeliveryInline]
     actions = ["retry_delivery"]
 

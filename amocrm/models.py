@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -23,6 +24,10 @@ class ConnectionState(models.TextChoices):
     CONNECTED = "connected", _("Connected")
     NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnect")
     DISCONNECTED = "disconnected", _("Disconnected in amoCRM")
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Settings(models.Model):
@@ -88,6 +93,11 @@ class Settings(models.Model):
         default=False,
         help_text=_("Before creating a contact for a new phone, search amoCRM for it (one extra request)"),
     )
+
+    # Two-way sync: amoCRM's webhooks come to an address carrying this secret (amoCRM signs nothing, §7)
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    webhook_subscribed_at = models.DateTimeField(_("subscribed to stage changes"), null=True, blank=True)
+    deals_reconciled_at = models.DateTimeField(_("deal stages checked"), null=True, blank=True)
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -335,3 +345,9 @@ class Delivery(models.Model):
 
     def _save(self, *fields: str) -> None:
         self.save(update_fields=list(fields))
+
+
+# The request log's model lives beside the code that writes and reads it.
+# So do the two-way sync's models: DealStage, DealStageChange (deal_stages.py), WebhookEvent (webhook_events.py).
+from amocrm import deal_stages, webhook_events  # noqa: E402, F401
+from amocrm.request_log import RequestLog  # noqa: E402, F401

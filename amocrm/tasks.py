@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from amocrm import delivery, tokens
+from amocrm import deal_sync, delivery, request_log, tokens, webhook_events
 from amocrm.client import AmoError, ErrorKind
 from amocrm.models import Settings
 
@@ -42,3 +42,34 @@ def push_lead(delivery_id: int) -> None:
 def sweep_deliveries() -> int:
     """Queue a push for every batch of due deliveries; runs every few seconds from beat."""
     return delivery.queue_due_batches()
+
+
+# The request log behind the settings page's error list and the alerts' error rate keeps two weeks.
+
+
+@shared_task
+def prune_request_log() -> int:
+    """Delete request log rows older than 14 days; runs daily from beat."""
+    return request_log.prune()
+
+
+# Two-way sync: webhook events are applied as they arrive; every 10 minutes beat runs the reconcile, which also
+# applies events a lost message left behind and pulls what no webhook brought.
+
+
+@shared_task(acks_late=True)
+def apply_webhook_event(event_id: int) -> bool:
+    """Take one stored amoCRM webhook event into its deal's stage."""
+    return deal_sync.apply_webhook_event(event_id)
+
+
+@shared_task
+def reconcile_deal_stages() -> int:
+    """Catch up on deal stages from amoCRM; how many stage changes were recorded."""
+    deal_sync.apply_pending_events()
+    webhook_events.prune()
+    try:
+        return deal_sync.reconcile()
+    except AmoError as error:
+        logger.warning("Reconciling deal stages failed: %s", error.kind)  # the next run covers the same period
+        return 0

@@ -5,6 +5,7 @@ client.py (API calls) and oauth.py (token endpoint) both send through `send`; on
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from amocrm import ratelimit
+from amocrm import ratelimit, request_log
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +85,15 @@ class AmoError(Exception):
 def send(method: str, url: str, **kwargs: Any) -> requests.Response:
     """One request, sent once the shared rate limiter allows it; a network failure raises AmoError."""
     _wait_for_slot()
+    started = time.monotonic()
     try:
-        return _session().request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        response = _session().request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
     except requests.RequestException as error:
-        raise _network_error(error, url) from error
+        failure = _network_error(error, url)
+        request_log.record(method, url, time.monotonic() - started, error=failure.message)
+        raise failure from error
+    request_log.record(method, url, time.monotonic() - started, response)
+    return response
 
 
 def read(response: requests.Response, method: str) -> Any:

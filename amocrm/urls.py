@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amocrm import views
+from amocrm import views, webhook_views
 
 app_name = "amocrm"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("test", views.test, name="test"),
     path("leads", views.leads, name="leads"),
     path("disconnect", views.disconnect, name="disconnect"),
+    path("webhook/<str:secret>", webhook_views.receive, name="webhook"),
 ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from amocrm import client, oauth_state
+from amocrm import client, oauth_state, webhook_subscription
 from amocrm.client import Account, AmoError, ErrorKind
 from amocrm.connection_panel import token_expires_at
 from amocrm.models import Platform, Settings
@@ -201,7 +201,7 @@ def _signature_is_valid(conn: Settings, client_uuid: str, account_id: str, signa
         return False
     message = f"{client_uuid}|{account_id}".encode()
     expected = hmac.new(conn.client_secret.encode(), message, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.lower())
+    return hmac.compare_digest(expected.encode(), signature.lower().encode())
 
 
 @require_GET
@@ -217,6 +217,7 @@ def disconnect(request: HttpRequest) -> JsonResponse:
     if conn.account_id and account_id != str(conn.account_id):
         # Signed, but for another account that installed the integration: ours stays connected.
         return JsonResponse({"ok": True, "ignored": "not the connected account"})
+    webhook_subscription.unsubscribe_on_disconnect(conn)  # while the state still lets the call go out
     conn.mark_disconnected()
     logger.info("amoCRM switched the integration off for account %s", account_id)
     return JsonResponse({"ok": True})

@@ -3,8 +3,10 @@
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import transaction
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 from leads.client_ip import client_ip
 from leads.forms import LeadForm
@@ -48,21 +50,37 @@ def parse_api_payload(request: HttpRequest) -> dict[str, str]:
     if request.content_type == "application/json":
         try:
             payload = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: "[[[[…" nested thousands deep
             raise BadPayload(f"The body is not valid JSON: {error}") from error
         if not isinstance(payload, dict):
             raise BadPayload("The body must be a JSON object with the lead's fields.")
         return _stringify(payload)
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {key: request.POST.get(key, "") for key in request.POST}
+        try:
+            return {key: request.POST.get(key, "") for key in request.POST}
+        except _UNREADABLE_FORM as error:
+            raise BadPayload(f"The form body cannot be read: {error}") from error
     raise BadPayload("Send the lead as application/json or application/x-www-form-urlencoded.")
+
+
+# What Django raises reading a broken form body (bad multipart boundary, non-UTF-8 charset, thousands of fields);
+# left alone, each becomes Django's HTML 400 page instead of this API's JSON error.
+_UNREADABLE_FORM = (MultiPartParserError, BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
 
 def _stringify(payload: dict) -> dict[str, str]:
     wrong = sorted(key for key in _LEAD_INPUT_FIELDS if key in payload and not _is_scalar(payload[key]))
     if wrong:
         raise BadPayload("Some fields have the wrong type.", {key: ["Must be a string."] for key in wrong})
-    return {key: "" if value is None else str(value) for key, value in payload.items() if key in _LEAD_INPUT_FIELDS}
+    return {key: _text(value) for key, value in payload.items() if key in _LEAD_INPUT_FIELDS}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    # JSON may carry lone surrogates ("\ud83d": an emoji cut in half by a length limit), which no database can
+    # store; the visitor's lead still counts, with U+FFFD in their place.
+    return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _is_scalar(value: object) -> bool:

@@ -1,9 +1,9 @@
-"""The /api/v4 route table: which handler answers which method and path (amocrm-api.md §4, §6)."""
+"""The /api/v4 route table: which handler answers which method and path (amocrm-api.md §4, §6, §7)."""
 
 import re
 from collections.abc import Callable
 
-from . import complex_leads, reads, unsorted, writes
+from . import complex_leads, lead_updates, reads, unsorted, webhooks, writes
 from .config import SandboxConfig
 from .state import SandboxState
 from .wire import Reply, Request, problem
@@ -18,14 +18,19 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/api/v4/(leads|contacts|companies)/custom_fields", reads.list_custom_fields),
     ("GET", r"/api/v4/leads", reads.list_leads),
     ("POST", r"/api/v4/leads", writes.create_leads),
+    ("PATCH", r"/api/v4/leads", lead_updates.update_leads),
     ("POST", r"/api/v4/leads/complex", complex_leads.create_complex),
     ("POST", r"/api/v4/leads/notes", writes.create_notes),
     ("POST", r"/api/v4/leads/unsorted/forms", unsorted.create_forms),
     ("GET", r"/api/v4/leads/(\d+)", reads.get_lead),
+    ("PATCH", r"/api/v4/leads/(\d+)", lead_updates.update_lead),
     ("POST", r"/api/v4/leads/(\d+)/notes", writes.create_notes),
     ("GET", r"/api/v4/contacts", reads.list_contacts),
     ("POST", r"/api/v4/contacts", writes.create_contacts),
     ("GET", r"/api/v4/contacts/(\d+)", reads.get_contact),
+    ("GET", r"/api/v4/webhooks", webhooks.list_webhooks),
+    ("POST", r"/api/v4/webhooks", webhooks.subscribe),
+    ("DELETE", r"/api/v4/webhooks", webhooks.unsubscribe),
 ]
 ROUTES = [(method, re.compile(pattern), handler) for method, pattern, handler in _ROUTES]
 

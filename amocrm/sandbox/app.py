@@ -5,7 +5,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from . import api, control, oauth, pages, tokens
+from . import api, control, lead_updates, oauth, pages, tokens
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import FaultConfig, Faults
@@ -80,7 +80,9 @@ class SandboxApp:
         if req.path == "/" and req.method == "GET":
             page = pages.index_page(self.state.dump(), req.base_url, self.config.as_dict(), self.faults.describe())
             return html(page)
-        return api.not_found(req)
+        with self.state.lock:  # the overview's stage and delete forms
+            reply = lead_updates.page_action(self.state, self.config, req)
+        return reply or api.not_found(req)
 
     def _record(self, req: Request, reply: Reply, scope: str) -> None:
         body = None

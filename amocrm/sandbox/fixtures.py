@@ -14,7 +14,7 @@ def amocrm_sandbox() -> Iterator[SandboxServer]:
 
     Attributes: url, host (the `referer`), client_id, client_secret, redirect_uri, state, config, clock, app.
     Helpers: authorize(state=, allow=), authorization_code(), issue_tokens(), received(path=, method=),
-    set_faults(**FaultConfig fields), reset(). Move time with clock.advance(seconds).
+    set_faults(**FaultConfig fields), webhooks_sent(count=, timeout=), reset(). Move time with clock.advance(seconds).
     """
     server = SandboxServer(SandboxConfig()).start()
     try:

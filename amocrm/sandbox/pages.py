@@ -16,7 +16,12 @@ _STYLE = """<style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin-bottom:2rem}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
 button{font-size:1rem;padding:.4rem 1.2rem;margin-right:.5rem}.muted{color:#777}
+td form{display:inline;margin:0}td form button{font-size:.85rem;padding:.1rem .5rem}
 </style>"""
+
+
+class Markup(str):
+    """A table cell that is already HTML (built here from escaped parts), so it is not escaped again."""
 
 
 def _document(title: str, body: str) -> str:
@@ -58,9 +63,31 @@ def consent_page(integration: str, subdomain: str, fields: dict[str, str]) -> st
 
 def _table(title: str, headers: list[str], rows: Iterable[list[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    cells = ["<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows]
+    cells = ["<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows]
     body = "".join(cells) or f'<tr><td colspan="{len(headers)}" class="muted">none yet</td></tr>'
     return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, Markup) else escape(str(value))
+
+
+def _stage_form(lead_id: int, pipeline_id: int, status_id: int) -> Markup:
+    """Move the deal to another stage, or delete it: the sandbox sends the webhooks amoCRM would (§7)."""
+    groups = []
+    for pipe in catalog.PIPELINES:
+        options = "".join(
+            f'<option value="{pipe.id}:{s.id}"{" selected" if (pipe.id, s.id) == (pipeline_id, status_id) else ""}>'
+            f"{escape(s.name)}</option>"
+            for s in pipe.statuses
+            if s.type != catalog.UNSORTED_TYPE or (pipe.id, s.id) == (pipeline_id, status_id)
+        )
+        groups.append(f'<optgroup label="{escape(pipe.name)}">{options}</optgroup>')
+    return Markup(
+        f'<form method="post" action="/leads/{lead_id}/stage"><select name="stage">{"".join(groups)}</select>'
+        f'<button type="submit">Move</button></form> '
+        f'<form method="post" action="/leads/{lead_id}/delete"><button type="submit">Delete</button></form>'
+    )
 
 
 def _values(custom_fields_values: list[dict] | None) -> str:
@@ -90,6 +117,7 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
             r["price"],
             r["contact_ids"],
             _values(r["custom_fields_values"]),
+            _stage_form(r["id"], r["pipeline_id"], r["status_id"]),
         ]
         for r in reversed(dump["leads"])
     ]
@@ -117,6 +145,12 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         ]
         for r in reversed(dump["requests"][-50:])
     ]
+    webhooks = [[w["id"], w["destination"], ", ".join(w["settings"]), "disabled" if w["disabled"] else ""]
+                for w in dump["webhooks"]]  # fmt: skip
+    sent = [
+        [_when(d["time"]), d["event"], d["lead_id"], d["destination"], d["status"] or d["error"]]
+        for d in reversed(dump["webhook_deliveries"][-50:])
+    ]
     blocked = " — <strong>BLOCKED (403)</strong>" if faults["blocked"] else ""
     header = (
         f"<h1>amoCRM sandbox</h1><p>Account <strong>{escape(config['subdomain'])}</strong> at "
@@ -128,9 +162,11 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
     return _document(
         "amoCRM sandbox",
         header
-        + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields"], leads)
+        + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], leads)
         + _table("Contacts", ["id", "name", "phones", "emails", "in unsorted"], contacts)
         + _table("Notes", ["id", "lead", "type", "text"], notes)
         + _table("Unsorted", ["uid", "source", "lead", "contact"], unsorted)
-        + _table("Recent requests", ["time", "method", "path", "status", ""], requests),
+        + _table("Recent requests", ["time", "method", "path", "status", ""], requests)
+        + _table("Webhooks", ["id", "destination", "events", ""], webhooks)
+        + _table("Webhooks sent", ["time", "event", "lead", "destination", "answer"], sent),
     )

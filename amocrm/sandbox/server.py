@@ -5,6 +5,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -13,7 +14,7 @@ from .app import SandboxApp
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import FaultConfig
-from .state import RequestRecord, SandboxState
+from .state import RequestRecord, SandboxState, WebhookDelivery
 from .wire import Request, problem
 
 logger = logging.getLogger(__name__)
@@ -176,6 +177,16 @@ class SandboxServer:
         with self.state.lock:
             records = list(self.state.requests)
         return [r for r in records if (path is None or r.path == path) and (method is None or r.method == method)]
+
+    def webhooks_sent(self, count: int = 1, timeout: float = 5.0) -> list[WebhookDelivery]:
+        """The webhook POSTs made so far, waiting up to `timeout` seconds until there are at least `count`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.state.lock:
+                sent = list(self.state.webhook_deliveries)
+            if len(sent) >= count or time.monotonic() > deadline:
+                return sent
+            time.sleep(0.02)
 
     def reset(self) -> None:
         self.app.reset()

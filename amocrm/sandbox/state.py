@@ -122,6 +122,33 @@ class Token:
 
 
 @dataclass
+class Webhook:
+    """§7: one subscription; the destination is its key (posting it again updates it)."""
+
+    id: int
+    destination: str
+    settings: list[str]
+    sort: int = 10
+    created_at: int = 0
+    updated_at: int = 0
+    created_by: int = 0
+    disabled: bool = False
+
+
+@dataclass
+class WebhookDelivery:
+    """One webhook POST the sandbox made: where, which event, and what came back (status None: no answer)."""
+
+    time: float
+    destination: str
+    event: str
+    lead_id: int
+    status: int | None
+    error: str = ""
+    body: str = ""
+
+
+@dataclass
 class RequestRecord:
     time: float
     method: str
@@ -139,8 +166,12 @@ _TABLES: dict[str, type] = {
     "companies": Company,
     "notes": Note,
     "tags": Tag,
+    "webhooks": Webhook,
 }
-_FIRST_IDS = {"leads": 10_000_001, "contacts": 20_000_001, "companies": 40_000_001, "notes": 60_000_001, "tags": 1}
+_FIRST_IDS = {
+    "leads": 10_000_001, "contacts": 20_000_001, "companies": 40_000_001, "notes": 60_000_001, "tags": 1,
+    "webhooks": 1,
+}  # fmt: skip
 
 
 class SandboxState:
@@ -161,10 +192,12 @@ class SandboxState:
             self.companies: dict[int, Company] = {}
             self.notes: dict[int, Note] = {}
             self.tags: dict[int, Tag] = {}
+            self.webhooks: dict[int, Webhook] = {}
             self.unsorted: dict[str, UnsortedItem] = {}
             self.codes: dict[str, AuthCode] = {}
             self.tokens: list[Token] = []
             self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
+            self.webhook_deliveries: deque[WebhookDelivery] = deque(maxlen=REQUEST_LOG_SIZE)
             self._next_ids = dict(_FIRST_IDS)
 
     def next_id(self, table: str) -> int:
@@ -195,6 +228,10 @@ class SandboxState:
         with self.lock:
             self.requests.append(record)
 
+    def log_webhook_delivery(self, record: WebhookDelivery) -> None:
+        with self.lock:
+            self.webhook_deliveries.append(record)
+
     def dump(self) -> dict[str, Any]:
         with self.lock:
             data: dict[str, Any] = {name: [asdict(row) for row in getattr(self, name).values()] for name in _TABLES}
@@ -202,6 +239,7 @@ class SandboxState:
             data["codes"] = [asdict(code) for code in self.codes.values()]
             data["tokens"] = [asdict(token) for token in self.tokens]
             data["requests"] = [asdict(record) for record in self.requests]
+            data["webhook_deliveries"] = [asdict(record) for record in self.webhook_deliveries]
             data["next_ids"] = dict(self._next_ids)
             return data
 
@@ -214,6 +252,7 @@ class SandboxState:
             self.codes = {code["code"]: AuthCode(**code) for code in data.get("codes", [])}
             self.tokens = [Token(**token) for token in data.get("tokens", [])]
             self.requests.extend(RequestRecord(**record) for record in data.get("requests", []))
+            self.webhook_deliveries.extend(WebhookDelivery(**row) for row in data.get("webhook_deliveries", []))
             self._next_ids.update(data.get("next_ids", {}))
 
     def save(self) -> None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import CustomField
-from .wire import Reply, problem
+from .wire import Reply, Request, problem
 
 # §6 documents NotSupportedChoice and InvalidType; the names for missing and unexpected keys are the sandbox's own.
 NOT_SUPPORTED_CHOICE = "NotSupportedChoice"
@@ -83,6 +83,23 @@ def validation_failed(batch: list[tuple[str, Errors]]) -> Reply:
         if errors
     ]
     return problem(400, "Request validation failed", **{"validation-errors": failed})
+
+
+def read_object(req: Request) -> tuple[dict[str, Any], Reply | None]:
+    """The body of a call that takes one JSON object (PATCH /leads/{id}, the webhook calls), not an array."""
+    if not req.body.strip():
+        return {}, problem(400, "Request data can not be empty")
+    try:
+        data = req.json()
+    except ValueError:
+        return {}, problem(400, "Request body is not a valid JSON")
+    if data in ({}, [], None, ""):
+        return {}, problem(400, "Request data can not be empty")
+    if not isinstance(data, dict):
+        errors = Errors()
+        errors.wrong_type("", "array")
+        return {}, validation_failed([("0", errors)])
+    return data, None
 
 
 def parse_cf_values(raw: Any, fields: tuple[CustomField, ...], prefix: str, errors: Errors) -> list[dict] | None:

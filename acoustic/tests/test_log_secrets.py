@@ -1,0 +1,91 @@
+"""Everything logged while connecting to amoCRM and delivering a lead, read back for secrets, tokens and the phone."""
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.test import Client
+
+from acoustic.logging import JsonFormatter
+from amocrm import oauth
+from amocrm.models import ConnectionState, Delivery, Settings
+from amocrm.tasks import push_lead
+from leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+
+PHONE_TYPED = "+998 90 123 45 67"
+PHONE_FORMS = ("998901234567", "901234567", "90 123 45 67")
+
+
+@pytest.fixture
+def sandbox(amocrm_sandbox, settings):
+    settings.AMOCRM_SANDBOX_URL = amocrm_sandbox.url
+    amocrm_sandbox.config.redirect_uri = oauth.redirect_uri()
+    return amocrm_sandbox
+
+
+@contextmanager
+def everything_logged() -> Iterator[io.StringIO]:
+    """What the configured console handler writes, as JSON (the production format, with every extra) and
+    with every logger at DEBUG (urllib3 then logs each URL it requests)."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    loggers = [logging.getLogger(), logging.getLogger("urllib3"), logging.getLogger("django")]
+    levels, formatter = [logger.level for logger in loggers], handler.formatter
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    handler.setFormatter(JsonFormatter())
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)
+        handler.setFormatter(formatter)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def connect_through_views(admin_client: Client, sandbox) -> str:
+    """Connect, Allow on the sandbox's consent page, back to our callback; the authorization code used."""
+    consent = requests.get(admin_client.get("/api/amocrm/authorize")["Location"], timeout=5)
+    form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', consent.text))
+    allowed = requests.post(f"{sandbox.url}/oauth", data={**form, "decision": "allow"}, allow_redirects=False)
+    callback = allowed.headers["Location"].removeprefix("http://127.0.0.1:8000")
+    admin_client.get(callback)
+    # Reloading the page replays the code: refused with a 400, which Django logs with the request's query string.
+    assert admin_client.get(callback).status_code == 400
+    return parse_qs(urlsplit(callback).query)["code"][0]
+
+
+def deliver_a_lead(client: Client) -> None:
+    response = client.post("/api/leads", {"name": "Dilnoza", "phone": PHONE_TYPED}, content_type="application/json")
+    push_lead(Delivery.objects.get(lead_id=response.json()["id"]).id)
+
+
+def test_it_logs_no_secret_token_code_or_phone_through_oauth_and_delivery(admin_client, client, sandbox, settings):
+    settings.LEAD_RATE_LIMIT = ""
+    conn = Settings.load()
+    conn.client_id, conn.client_secret = sandbox.client_id, sandbox.client_secret
+    conn.search_contacts_by_phone = True  # the search sends the phone in a query string, which urllib3 logs
+    conn.save()
+
+    with everything_logged() as logs:
+        code = connect_through_views(admin_client, sandbox)
+        first = Settings.load()
+        deliver_a_lead(client)
+        requests.post(f"{sandbox.url}/_sandbox/control", json={"expire_tokens": True}, timeout=5).raise_for_status()
+        deliver_a_lead(client)  # refreshes the pair first
+        admin_client.get("/api/amocrm/test")
+    last, text = Settings.load(), logs.getvalue()
+
+    assert last.state == ConnectionState.CONNECTED and last.access_token != first.access_token
+    assert Lead.objects.count() == 2 and Delivery.objects.filter(amocrm_lead_id__isnull=False).count() == 2
+    assert "/oauth2/access_token" in text and "/api/v4/leads/complex" in text  # the round trip was logged
+    secrets = [sandbox.client_secret, code, first.access_token, first.refresh_token, last.access_token]
+    assert [s for s in [*secrets, last.refresh_token, *PHONE_FORMS] if s in text] == []

@@ -1,0 +1,38 @@
+"""What the settings page says about delivery: leads waiting, the oldest one, and amoCRM's latest errors."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from amocrm import queue_stats, request_log
+from amocrm.models import DeliveryState
+from amocrm.request_log import ErrorRate, RequestLog
+
+ERROR_RATE_WINDOW = timedelta(minutes=15)
+
+
+@dataclass
+class HealthPanel:
+    pending: int
+    retrying: int
+    needs_attention: int
+    delivered: int
+    oldest_pending: str  # "12 minutes", or "" when nothing waits
+    error_rate: ErrorRate  # the last 15 minutes
+    recent_errors: list[RequestLog]
+
+
+def health_panel() -> HealthPanel:
+    counts = queue_stats.counts_by_state()
+    since = queue_stats.oldest_undelivered_since()
+    return HealthPanel(
+        pending=counts[DeliveryState.PENDING] + counts[DeliveryState.SENDING],
+        retrying=counts[DeliveryState.RETRYING],
+        needs_attention=counts[DeliveryState.NEEDS_ATTENTION],
+        delivered=counts[DeliveryState.DELIVERED],
+        oldest_pending=timesince(since, timezone.now()) if since else "",
+        error_rate=request_log.error_rate(ERROR_RATE_WINDOW),
+        recent_errors=request_log.recent_errors(20),
+    )

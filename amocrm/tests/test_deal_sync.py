@@ -1,0 +1,179 @@
+"""Applying amoCRM's news to a deal's stage: won/lost by (pipeline, status), history, idempotence, stale news."""
+
+from datetime import timedelta
+
+import pytest
+import responses
+from django.utils import timezone
+
+from amocrm import deal_stages, deal_sync
+from amocrm.deal_stages import DealStage, DealStageChange, Outcome
+from amocrm.models import Settings
+from amocrm.tests.conftest import BASE_URL
+from amocrm.tests.deal_sync_helpers import (
+    DEALERS,
+    DEALERS_FIRST,
+    LOST,
+    SALES,
+    SALES_FIRST,
+    SALES_NEGOTIATION,
+    WON,
+    delivered_lead,
+    hook_body,
+    pipelines_json,
+    status_hook,
+)
+from amocrm.webhook_events import WebhookEvent, store
+from amocrm.webhook_payload import parse
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("limiter", "english")]
+PIPELINES_URL = f"{BASE_URL}/api/v4/leads/pipelines"
+
+
+@pytest.fixture
+def amocrm(connected) -> Settings:
+    """amoCRM lists two pipelines; new deals start in Sales / First contact."""
+    connected.pipeline_id, connected.status_id = SALES, SALES_FIRST
+    connected.save()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(PIPELINES_URL, json=pipelines_json())
+        yield connected
+
+
+@pytest.fixture
+def deal():
+    return delivered_lead(555)
+
+
+def receive(body: str) -> list[int]:
+    return store(parse(body.encode()).events)
+
+
+def apply(body: str) -> bool:
+    return any([deal_sync.apply_webhook_event(event_id) for event_id in receive(body)])
+
+
+def test_it_records_a_won_deal_and_its_history(amocrm, deal):
+    changed = apply(status_hook(555, SALES, WON, at=1_700_000_000))
+
+    stage = DealStage.objects.get(delivery=deal)
+    assert changed and stage.outcome == Outcome.WON and stage.label == "Won"
+    assert (stage.pipeline_name, stage.status_name) == ("Sales", "Успешно реализовано")
+    (change,) = DealStageChange.objects.filter(delivery=deal)
+    assert (change.pipeline_id, change.status_id, change.source) == (SALES, WON, "webhook")
+    assert stage.first_changed_at == stage.changed_at == change.changed_at
+    assert change.changed_at.timestamp() == 1_700_000_000
+
+
+@pytest.mark.parametrize(
+    ("pipeline_id", "status_id", "outcome"), [(DEALERS, WON, Outcome.WON), (DEALERS, LOST, Outcome.LOST)]
+)
+def test_won_and_lost_hold_in_every_pipeline(amocrm, deal, pipeline_id, status_id, outcome):
+    apply(status_hook(555, pipeline_id, status_id))
+
+    stage = DealStage.objects.get(delivery=deal)
+    assert stage.outcome == outcome and stage.pipeline_name == "Dealers"
+
+
+def test_a_stage_in_progress_shows_its_name(amocrm, deal):
+    apply(status_hook(555, SALES, SALES_NEGOTIATION))
+
+    assert DealStage.objects.get(delivery=deal).label == "In progress: Negotiation"
+
+
+def test_it_applies_an_event_once(amocrm, deal):
+    (event_id,) = receive(status_hook(555, SALES, WON))
+    deal_sync.apply_webhook_event(event_id)
+
+    again = deal_sync.apply_webhook_event(event_id)
+
+    assert again is False
+    assert DealStageChange.objects.count() == 1
+    assert WebhookEvent.objects.get().applied_at is not None
+
+
+def test_status_and_update_hooks_of_one_change_make_one_history_row(amocrm, deal):
+    apply(hook_body("update", 555, pipeline_id=SALES, status_id=WON, updated_at=100))
+
+    apply(status_hook(555, SALES, WON, at=100))
+
+    assert DealStageChange.objects.count() == 1
+
+
+def test_stale_news_does_not_undo_newer_news(amocrm, deal):
+    apply(status_hook(555, SALES, WON, at=200))
+
+    apply(status_hook(555, SALES, SALES_NEGOTIATION, at=100))  # a late retry of an older webhook
+
+    assert DealStage.objects.get(delivery=deal).status_id == WON
+    assert DealStageChange.objects.count() == 1
+
+
+def test_the_stage_a_deal_starts_in_is_not_a_change(amocrm, deal):
+    apply(hook_body("update", 555, pipeline_id=SALES, status_id=SALES_FIRST, updated_at=100))
+
+    stage = DealStage.objects.get(delivery=deal)
+    assert stage.label == "In progress: First contact" and stage.first_changed_at is None
+    assert not DealStageChange.objects.exists()
+
+
+def test_an_update_to_another_stage_is_a_change(amocrm, deal):
+    apply(hook_body("update", 555, pipeline_id=DEALERS, status_id=DEALERS_FIRST, updated_at=100))
+
+    (change,) = DealStageChange.objects.all()
+    assert (change.pipeline_name, change.status_name) == ("Dealers", "New request")
+
+
+def test_a_deleted_deal_is_marked_and_not_in_progress(amocrm, deal):
+    apply(status_hook(555, SALES, SALES_NEGOTIATION, at=100))
+
+    apply(hook_body("delete", 555))
+
+    stage = DealStage.objects.get(delivery=deal)
+    assert stage.deleted_at is not None and stage.label == "Deleted in amoCRM"
+
+
+def test_without_the_pipelines_list_the_ids_are_kept(connected, deal):
+    with responses.RequestsMock() as mock:
+        mock.get(PIPELINES_URL, status=503)
+        apply(status_hook(555, SALES, SALES_NEGOTIATION))
+
+    stage = DealStage.objects.get(delivery=deal)
+    assert (stage.status_id, stage.status_name) == (SALES_NEGOTIATION, "")
+    assert stage.label == f"In progress: #{SALES_NEGOTIATION}"
+
+
+def test_stage_names_follow_renames_in_amocrm(amocrm, deal):
+    apply(status_hook(555, SALES, SALES_NEGOTIATION))
+    DealStage.objects.update(status_name="Old name")
+
+    updated = deal_stages.refresh_names(deal_sync.stage_catalog.load(amocrm))
+
+    assert updated == 1 and DealStage.objects.get().status_name == "Negotiation"
+
+
+def test_every_lead_merged_into_one_deal_gets_the_news(amocrm, deal):
+    merged = delivered_lead(555, name="Dilnoza again")  # duplicate control merged both into deal 555 (§4.4)
+
+    apply(status_hook(555, SALES, WON))
+
+    assert DealStage.objects.get(delivery=merged).outcome == Outcome.WON
+    assert DealStage.objects.get(delivery=deal).outcome == Outcome.WON
+
+
+def test_events_whose_task_never_ran_are_applied_later(amocrm, deal):
+    receive(status_hook(555, SALES, WON))
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+
+    applied = deal_sync.apply_pending_events()
+
+    assert applied == 1 and DealStage.objects.get().outcome == Outcome.WON
+
+
+def test_applied_events_are_pruned_after_30_days(amocrm, deal):
+    apply(status_hook(555, SALES, WON))
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=31))
+
+    pruned = deal_sync.webhook_events.prune()
+
+    assert pruned == 1 and not WebhookEvent.objects.exists()

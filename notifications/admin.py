@@ -1,0 +1,94 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from acoustic.celery import enqueue_on_commit
+from notifications import sending
+from notifications.admin_forms import TelegramSettingsForm
+from notifications.models import Alert, MessageState, TelegramMessage, TelegramSettings
+
+
+@admin.register(TelegramSettings)
+class TelegramSettingsAdmin(admin.ModelAdmin):
+    """One row, opened straight on its change page, with a "Send test message" button."""
+
+    form = TelegramSettingsForm
+    fieldsets = (
+        (_("Bot"), {"fields": ("bot_token",)}),
+        (_("New leads"), {"fields": ("leads_enabled", "leads_chat_id")}),
+        (_("Alerts"), {"fields": ("alerts_enabled", "alerts_chat_id")}),
+    )
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("test/", wrap(require_POST(self.test_message_view)), name="notifications_telegramsettings_test"),
+            *super().get_urls(),  # after ours: the default "<object_id>/" pattern would swallow "test/"
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not TelegramSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: TelegramSettings | None = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponseRedirect:
+        return redirect("admin:notifications_telegramsettings_change", TelegramSettings.load().pk)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        context = {**(extra_context or {}), "conf": TelegramSettings.load(), "alerts": Alert.objects.all()}
+        return super().change_view(request, object_id, form_url, context)
+
+    def save_model(self, request: HttpRequest, obj: TelegramSettings, form: TelegramSettingsForm, change: bool):
+        form.save_edited(obj)
+
+    def test_message_view(self, request: HttpRequest) -> HttpResponse:
+        """POST from the "Send test message" button: Telegram's answer for each chat, as a message."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        for ok, text in sending.send_test_messages(TelegramSettings.load()):
+            messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, text)
+        return redirect("admin:notifications_telegramsettings_change", 1)
+
+
+@admin.register(TelegramMessage)
+class TelegramMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "lead", "state", "attempts", "last_attempt_at", "next_attempt_at", "last_error")
+    list_filter = ("state", "kind")
+    list_select_related = ("lead",)
+    readonly_fields = [field.name for field in TelegramMessage._meta.fields if field.name != "claimed_until"]
+    exclude = ("claimed_until",)
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Send again"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[TelegramMessage]) -> None:
+        from notifications.tasks import send_telegram_message
+
+        again = queryset.exclude(state__in=[MessageState.SENT, MessageState.SENDING])
+        for message in again:
+            message.retry_now()
+            enqueue_on_commit(send_telegram_message, message.id)
+        text = ngettext("%(count)d message queued.", "%(count)d messages queued.", len(again))
+        self.message_user(request, text % {"count": len(again)}, messages.SUCCESS)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("kind", "active", "first_seen", "last_sent", "resolved_at", "details")
+    list_filter = ("active",)
+    readonly_fields = ("kind", "active", "first_seen", "last_sent", "resolved_at", "details", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Alert | None = None) -> bool:
+        return False

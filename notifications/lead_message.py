@@ -1,0 +1,50 @@
+"""The text staff read in Telegram for a new lead, in Telegram's HTML parse mode.
+
+Every value a visitor typed is escaped (only <, > and & need it: https://core.telegram.org/bots/api#html-style),
+so "<b>" or "&" in a message arrives as written. Texts are in the site's language, not the visitor's.
+"""
+
+import html
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from leads.models import Lead
+
+# Telegram takes at most 4096 characters per message: long free text is cut, the rest always fits.
+_MAX_MESSAGE = 2000
+_MAX_URL = 400
+_UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+
+
+def lead_text(lead: Lead, deal_url: str = "") -> str:
+    """Name, phone (E.164, which Telegram makes tappable), source, product, message, page and UTM; the deal link."""
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [f"🔔 <b>{_('New lead')} #{lead.pk}</b>"]
+        lines += [f"<b>{label}:</b> {escape(value)}" for label, value in _fields(lead) if value]
+        if deal_url:
+            lines.append(f'<b>{_("amoCRM")}:</b> <a href="{html.escape(deal_url)}">{_("open the deal")}</a>')
+    return "\n".join(lines)
+
+
+def escape(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _fields(lead: Lead) -> list[tuple[str, str]]:
+    return [
+        (_("Name"), lead.name),
+        (_("Phone"), lead.phone),
+        (_("Email"), lead.email),
+        (_("Source"), lead.source),
+        (_("Product"), lead.product_id),
+        (_("Message"), _clip(lead.message, _MAX_MESSAGE)),
+        (_("Page"), _clip(lead.page_url, _MAX_URL)),
+        (_("Referrer"), _clip(lead.referrer, _MAX_URL)),
+        ("UTM", ", ".join(f"{name[4:]}={getattr(lead, name)}" for name in _UTM_FIELDS if getattr(lead, name))),
+    ]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

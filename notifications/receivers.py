@@ -1,0 +1,32 @@
+"""A Telegram message for every stored lead, in the lead's transaction; an edit adding the deal link once it exists."""
+
+import logging
+
+from django.db import transaction
+
+from amocrm.models import Delivery
+from leads.models import Lead
+from notifications import sending
+from notifications.lead_message import lead_text
+from notifications.models import MessageKind, TelegramMessage, TelegramSettings
+
+logger = logging.getLogger(__name__)
+
+
+def queue_lead_message(sender, lead: Lead, **kwargs) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: whatever goes wrong here, the lead itself is stored
+            conf = TelegramSettings.load()
+            if conf.sends_leads:
+                sending.queue(MessageKind.LEAD, conf.leads_chat_id, lead_text(lead), lead_id=lead.pk)
+    except Exception:  # noqa: BLE001 - a notification must never cost a lead
+        logger.exception("Could not queue the Telegram message for lead %s", lead.pk)
+
+
+def queue_deal_link(sender, delivery: Delivery, deal_url: str, **kwargs) -> None:
+    """Once per lead, and only if its lead message was queued (notifications may have been off then)."""
+    sent_for_lead = TelegramMessage.objects.filter(lead_id=delivery.lead_id)
+    original = sent_for_lead.filter(kind=MessageKind.LEAD).first()
+    if not deal_url or original is None or sent_for_lead.filter(kind=MessageKind.DEAL_LINK).exists():
+        return
+    sending.queue(MessageKind.DEAL_LINK, original.chat_id, lead_text(delivery.lead, deal_url), lead_id=delivery.lead_id)

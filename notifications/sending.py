@@ -1,0 +1,139 @@
+"""Sending Telegram messages durably: a row first, then the send, then the outcome on the row.
+
+Lead messages, deal-link edits and alerts all go this way. Each attempt claims its row, so a message queued twice
+or picked up by the sweeper while a worker still has it is sent once.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from acoustic.celery import enqueue_on_commit
+from notifications import telegram
+from notifications.models import (
+    MAX_ATTEMPTS,
+    Alert,
+    MessageKind,
+    MessageState,
+    TelegramMessage,
+    TelegramSettings,
+    retry_delay,
+)
+from notifications.telegram import TelegramError
+
+logger = logging.getLogger(__name__)
+
+# A deal link waits for its lead message to be sent; it looks again after this long at the least.
+WAIT_FOR_LEAD_MESSAGE = timedelta(seconds=15)
+
+
+def queue(kind: str, chat_id: str, text: str, *, lead_id: int | None = None, alert: Alert | None = None) -> None:
+    """Store the message and send it once the current transaction commits (the sweeper is the safety net)."""
+    from notifications.tasks import send_telegram_message
+
+    message = TelegramMessage.objects.create(kind=kind, chat_id=chat_id, text=text, lead_id=lead_id, alert=alert)
+    enqueue_on_commit(send_telegram_message, message.id)
+
+
+def deliver(message_id: int) -> None:
+    """Send one message if it is due and nobody else has it; record what Telegram said."""
+    message = TelegramMessage.claim(message_id)
+    if message is None:
+        return
+    if message.kind == MessageKind.DEAL_LINK and (wait := _wait_for_lead_message(message)):
+        message.schedule_retry(_("Waiting for the lead's message to be sent first."), wait)
+        return
+    conf = TelegramSettings.load()
+    if not _switched_on(conf, message):
+        message.mark_failed(_("Not sent: switched off in the Telegram settings."))
+        return
+    try:
+        telegram_message_id = _send(conf, message)
+    except TelegramError as error:
+        _record_failure(conf, message, error)
+        return
+    message.mark_sent(telegram_message_id)
+    conf.record_success()
+
+
+def queue_due(limit: int = 100) -> int:
+    """The sweeper's step: queue a send for each due message (lost task, dead worker, retry time come)."""
+    due_ids = list(TelegramMessage.due().order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for position, message_id in enumerate(due_ids):
+        if not _queued(message_id):
+            logger.warning("Broker unavailable; the Telegram sweeper sends %d messages itself", len(due_ids) - position)
+            for unqueued_id in due_ids[position:]:
+                deliver(unqueued_id)
+            break
+    return len(due_ids)
+
+
+def _queued(message_id: int) -> bool:
+    from notifications.tasks import send_telegram_message
+
+    try:
+        send_telegram_message.apply_async(args=(message_id,), retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure: the caller sends the message itself
+        return False
+    return True
+
+
+def _switched_on(conf: TelegramSettings, message: TelegramMessage) -> bool:
+    return conf.alerts_enabled if message.kind == MessageKind.ALERT else conf.leads_enabled
+
+
+def _wait_for_lead_message(message: TelegramMessage) -> timedelta | None:
+    """How long a deal link waits for its lead message, still on its way; None once it is sent or given up."""
+    original = _lead_message(message)
+    if original is None or original.state in (MessageState.SENT, MessageState.FAILED):
+        return None
+    return max(original.next_attempt_at - timezone.now(), WAIT_FOR_LEAD_MESSAGE)
+
+
+def _lead_message(message: TelegramMessage) -> TelegramMessage | None:
+    return TelegramMessage.objects.filter(lead_id=message.lead_id, kind=MessageKind.LEAD).first()
+
+
+def _send(conf: TelegramSettings, message: TelegramMessage) -> int | None:
+    """Send the message, or for a deal link edit the lead's message; the new Telegram message id, if any."""
+    if message.kind != MessageKind.DEAL_LINK:
+        return telegram.send_message(conf.bot_token, message.chat_id, message.text)
+    original = _lead_message(message)
+    if original is None or original.state != MessageState.SENT:
+        raise TelegramError(_("The lead's message was never sent, so there is nothing to add the link to."),
+                            permanent=True)  # fmt: skip
+    telegram.edit_message_text(conf.bot_token, original.chat_id, original.telegram_message_id, message.text)
+    return None
+
+
+def _record_failure(conf: TelegramSettings, message: TelegramMessage, error: TelegramError) -> None:
+    logger.warning("Telegram message %s failed (attempt %s): %s", message.id, message.attempts, error.message)
+    conf.record_error(error.message)
+    if error.permanent:
+        message.mark_failed(error.message)
+    elif message.attempts >= MAX_ATTEMPTS:
+        message.mark_failed(_("Gave up after %(attempts)d attempts: %(error)s")
+                            % {"attempts": message.attempts, "error": error.message})  # fmt: skip
+    else:
+        message.schedule_retry(error.message, retry_delay(message.attempts, error.retry_after))
+
+
+def send_test_messages(conf: TelegramSettings) -> list[tuple[bool, str]]:
+    """The settings page's "Send test message": one message to each chat, Telegram's answer for each."""
+    chats = list(dict.fromkeys(chat for chat in (conf.leads_chat_id, conf.alerts_chat_id) if chat))
+    if not chats:
+        return [(False, _("Enter a chat for new leads or for alerts first."))]
+    return [_send_test_message(conf, chat) for chat in chats]
+
+
+def _send_test_message(conf: TelegramSettings, chat_id: str) -> tuple[bool, str]:
+    text = _("✅ Test message from the Acoustic.uz site: new leads and alerts will arrive here.")
+    try:
+        message_id = telegram.send_message(conf.bot_token, chat_id, text)
+    except TelegramError as error:
+        conf.record_error(error.message)
+        return False, _("Telegram answered for chat %(chat)s: %(error)s") % {"chat": chat_id, "error": error.message}
+    conf.record_success()
+    return True, _("Telegram answered: sent to chat %(chat)s (message %(id)s).") % {"chat": chat_id, "id": message_id}

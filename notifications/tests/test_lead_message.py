@@ -1,0 +1,66 @@
+"""The text of a new lead's message: every field, escaped for Telegram's HTML, and the deal link."""
+
+import pytest
+from django.utils import translation
+
+from leads.models import Lead
+from notifications.lead_message import lead_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _lead(**fields) -> Lead:
+    return Lead.objects.create(**{"name": "Dilnoza", "phone": "+998901234567", "phone_raw": "x", **fields})
+
+
+def test_it_lists_every_field_staff_need():
+    lead = _lead(source="callback", product_id="p-42", message="Salom", page_url="https://acoustic.uz/p/42",
+                 utm_source="google", utm_medium="cpc", utm_campaign="spring")  # fmt: skip
+
+    text = lead_text(lead)
+
+    assert text.splitlines() == [
+        f"🔔 <b>New lead #{lead.pk}</b>",
+        "<b>Name:</b> Dilnoza",
+        "<b>Phone:</b> +998901234567",
+        "<b>Source:</b> callback",
+        "<b>Product:</b> p-42",
+        "<b>Message:</b> Salom",
+        "<b>Page:</b> https://acoustic.uz/p/42",
+        "<b>UTM:</b> source=google, medium=cpc, campaign=spring",
+    ]
+
+
+def test_it_escapes_whatever_the_visitor_typed():
+    lead = _lead(name="<b>Ali</b> & Co", message='1 < 2 > 0 "quoted"', utm_source="a&b")
+
+    text = lead_text(lead)
+
+    assert "<b>Name:</b> &lt;b&gt;Ali&lt;/b&gt; &amp; Co" in text
+    assert '<b>Message:</b> 1 &lt; 2 &gt; 0 "quoted"' in text  # quotes need no escaping outside attributes
+    assert "source=a&amp;b" in text
+
+
+def test_it_cuts_a_very_long_message_to_fit_telegrams_limit():
+    text = lead_text(_lead(message="x" * 6000, page_url="https://acoustic.uz/" + "p" * 3000))
+
+    assert len(text) < 4096
+    assert "x" * 1999 + "…" in text
+
+
+def test_it_adds_the_link_to_the_deal():
+    text = lead_text(_lead(), "https://acoustic.amocrm.ru/leads/detail/555")
+
+    assert (
+        text.splitlines()[-1]
+        == '<b>amoCRM:</b> <a href="https://acoustic.amocrm.ru/leads/detail/555">open the deal</a>'
+    )
+
+
+def test_it_writes_in_the_sites_language_whatever_the_visitors(settings):
+    lead = _lead()
+
+    with translation.override("ru"):
+        text = lead_text(lead)
+
+    assert "<b>Phone:</b>" in text  # LANGUAGE_CODE is "en" in these tests
