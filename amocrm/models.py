@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
+from acoustic.singleton import SingletonModel
+
 # Longer than one batch can take (two requests, rate-limit waits, timeouts) and shorter than patience.
 CLAIM_LEASE = timedelta(minutes=5)
 # amoCRM: refresh tokens live 3 months and are replaced at every refresh (amocrm-api.md §1.4).
@@ -30,7 +32,7 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Settings(models.Model):
+class Settings(SingletonModel):
     """The one amoCRM connection: credentials, encrypted tokens, and where leads go."""
 
     # The integration, as created in amoCRM (amoMarket -> Create integration)
@@ -108,14 +110,9 @@ class Settings(models.Model):
     def __str__(self) -> str:
         return str(_("amoCRM settings"))
 
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
     @classmethod
     def load(cls) -> "Settings":
-        row, _created = cls.objects.get_or_create(pk=1)
-        return row
+        return super().load()
 
     @classmethod
     def load_for_update(cls) -> "Settings":

@@ -4,7 +4,6 @@ client.py (API calls) and oauth.py (token endpoint) both send through `send`; on
 """
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from acoustic.http_session import process_session
 from amocrm import ratelimit, request_log
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (5.0, 20.0)
 # §2: amoCRM's gateway answers 429 with HTML and no Retry-After (#526): then wait a minute.
 DEFAULT_RETRY_AFTER = 60.0
-USER_AGENT = "acoustic-leads (+requests)"
 
 
 class ErrorKind(models.TextChoices):
@@ -87,7 +86,7 @@ def send(method: str, url: str, **kwargs: Any) -> requests.Response:
     _wait_for_slot()
     started = time.monotonic()
     try:
-        response = _session().request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        response = process_session().request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
     except requests.RequestException as error:
         failure = _network_error(error, url)
         request_log.record(method, url, time.monotonic() - started, error=failure.message)
@@ -254,17 +253,3 @@ def _was_sent(error: requests.RequestException) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return not isinstance(reason, NewConnectionError)  # NameResolutionError is a NewConnectionError too
-
-
-_sessions: dict[int, requests.Session] = {}
-
-
-def _session() -> requests.Session:
-    # One session per process: a forked Celery worker must not share its parent's pooled sockets.
-    pid = os.getpid()
-    if pid not in _sessions:
-        _sessions.clear()
-        session = requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
-        _sessions[pid] = session
-    return _sessions[pid]

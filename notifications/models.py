@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
+from acoustic.singleton import SingletonModel
+
 # Longer than one send can take (a 10 s read timeout): a worker that vanished lets the message go after this.
 CLAIM_LEASE = timedelta(minutes=2)
 # Transient failures are retried with backoff (5 s doubling to an hour): 20 attempts span about half a day.
@@ -14,7 +16,7 @@ _BACKOFF_BASE_SECONDS = 5
 _BACKOFF_CAP_SECONDS = 3600
 
 
-class TelegramSettings(models.Model):
+class TelegramSettings(SingletonModel):
     """The one Telegram bot: its token, where leads and alerts go, and whether they are sent at all."""
 
     bot_token = EncryptedTextField(_("bot token"), blank=True, help_text=_("From @BotFather, e.g. 123456:ABC-DEF…"))
@@ -38,14 +40,9 @@ class TelegramSettings(models.Model):
     def __str__(self) -> str:
         return str(_("Telegram settings"))
 
-    def save(self, *args, **kwargs) -> None:
-        self.pk = 1
-        super().save(*args, **kwargs)
-
     @classmethod
     def load(cls) -> "TelegramSettings":
-        row, _created = cls.objects.get_or_create(pk=1)
-        return row
+        return super().load()
 
     @property
     def sends_leads(self) -> bool:

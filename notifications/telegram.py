@@ -5,7 +5,6 @@ The bot token is part of every URL, so no URL and no requests exception text eve
 """
 
 import logging
-import os
 from typing import Any
 
 import requests
@@ -13,10 +12,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from acoustic.http_session import process_session
+
 logger = logging.getLogger(__name__)
 
 TIMEOUT = (5.0, 10.0)  # connect, read: a slow Telegram must not hold a worker for long
-USER_AGENT = "acoustic-leads (+requests)"
 
 
 class TelegramError(Exception):
@@ -62,7 +62,7 @@ def _call(token: str, method: str, payload: dict[str, Any]) -> Any:
         raise TelegramError(_("No bot token is set in the Telegram settings."), permanent=True)
     url = f"{settings.TELEGRAM_API_URL}/bot{token}/{method}"
     try:
-        response = _session().post(url, json=payload, timeout=TIMEOUT)
+        response = process_session().post(url, json=payload, timeout=TIMEOUT)
     except requests.RequestException as error:
         raise _network_error(error) from None  # `from None`: the exception's text carries the URL, so the token
     return _result(response)
@@ -118,17 +118,3 @@ def _network_error(error: requests.RequestException) -> TelegramError:
         return TelegramError(_("Telegram did not answer within %(seconds)d s.") % {"seconds": TIMEOUT[1]},
                              permanent=False)  # fmt: skip
     return TelegramError(_("Telegram is unreachable (%(error)s).") % {"error": type(error).__name__}, permanent=False)
-
-
-_sessions: dict[int, requests.Session] = {}
-
-
-def _session() -> requests.Session:
-    # One session per process: a forked Celery worker must not share its parent's pooled sockets.
-    pid = os.getpid()
-    if pid not in _sessions:
-        _sessions.clear()
-        session = requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
-        _sessions[pid] = session
-    return _sessions[pid]
