@@ -194,7 +194,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # amoCRM: the local sandbox instead of the real hosts (development and tests only).
 AMOCRM_SANDBOX_URL = env.str("AMOCRM_SANDBOX_URL", default="").rstrip("/")
 # amoCRM allows 7 requests/s, then answers 429 and blocks with 403 (amocrm-api.md §2): requests per second for all
-# processes together, and the extra gap that absorbs network jitter (0.05: 1/7 s × 1.05 = 150 ms between requests).
+# processes together, and the extra gap that absorbs network jitter (0.10: 1/7 s × 1.10 ≈ 157 ms between requests).
 try:
     AMOCRM_RATE_LIMIT = env.float("AMOCRM_RATE_LIMIT", default=7.0)
 except ValueError:
@@ -205,7 +205,7 @@ if not 0 < AMOCRM_RATE_LIMIT <= 7:
         f"got {env.str('AMOCRM_RATE_LIMIT')!r}"
     )
 try:
-    AMOCRM_RATE_MARGIN = env.float("AMOCRM_RATE_MARGIN", default=0.05)
+    AMOCRM_RATE_MARGIN = env.float("AMOCRM_RATE_MARGIN", default=0.10)
 except ValueError:
     AMOCRM_RATE_MARGIN = float("nan")
 if not 0 <= AMOCRM_RATE_MARGIN <= 1:

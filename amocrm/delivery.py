@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from amocrm import client, deal_payload
@@ -44,7 +45,7 @@ def queue_due_batches(max_batches: int = 20) -> int:
     if not conn.is_connected or conn.sending_paused_reason:
         return 0
     size = current_batch_size()
-    due_ids = list(Delivery.due().order_by("next_attempt_at", "id").values_list("id", flat=True)[: size * max_batches])
+    due_ids = list(Delivery.due().order_by("id").values_list("id", flat=True)[: size * max_batches])
     for first_id in due_ids[::size]:
         try:
             push_lead.apply_async(args=(first_id,), retry=False)
@@ -63,12 +64,26 @@ def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
         _record_failure(conn, [d for d in batch if not _complete(d)], error)
     else:
         _grow_batch_size()
+    done = [d for d in batch if _complete(d) and d.state != DeliveryState.DELIVERED]
+    _save_all(done, delivered=True)
+    for delivery in done:
+        deal_created.send_robust(sender=Delivery, delivery=delivery, deal_url=delivery.deal_url(conn.base_url))
     for delivery in batch:
-        if _complete(delivery):
-            delivery.mark_delivered()
-            deal_created.send_robust(sender=Delivery, delivery=delivery, deal_url=delivery.deal_url(conn.base_url))
-        elif delivery.state == DeliveryState.SENDING:
+        if delivery.state == DeliveryState.SENDING:
             delivery.schedule_retry(str(UNCONFIRMED), retry_delay(delivery.attempts))
+
+
+def _save_all(deliveries: list[Delivery], *fields: str, delivered: bool = False) -> None:
+    """One UPDATE for a whole batch instead of one per lead."""
+    if delivered:
+        now = timezone.now()
+        for delivery in deliveries:
+            delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, now
+            delivery.last_error = delivery.last_error_path = delivery.claim_token = ""
+            delivery.claimed_until = None
+        fields = (*fields, "state", "delivered_at", "last_error", "last_error_path", "claim_token", "claimed_until")
+    if deliveries:
+        Delivery.objects.bulk_update(deliveries, list(fields))
 
 
 def _complete(delivery: Delivery) -> bool:
@@ -120,8 +135,10 @@ def _split_by_new_phone(pending: list[Delivery], contacts: dict[int, int | None]
 
 def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, int | None]) -> None:
     token = uuid.uuid4().hex[:12]
+    # Written before the request: if no answer comes, the next attempt looks for this marker first.
     for delivery in deliveries:
-        delivery.mark_about_to_send(deal_payload.marker_for(delivery, token))
+        delivery.marker, delivery.outcome_unknown = deal_payload.marker_for(delivery, token), True
+    _save_all(deliveries, "marker", "outcome_unknown")
     fields = tracking_field_ids(conn)
     try:
         if conn.use_unsorted:
@@ -134,7 +151,8 @@ def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, 
         # A 5xx from the gateway may come after amoCRM did the work: only a clear refusal means "not created".
         if not (error.outcome_unknown or error.kind == ErrorKind.SERVER):
             for delivery in deliveries:
-                delivery.mark_not_created()
+                delivery.outcome_unknown = False
+            _save_all(deliveries, "outcome_unknown")
         raise
 
 
@@ -148,29 +166,44 @@ def _send_unsorted(conn: Settings, deliveries: list[Delivery], fields: dict[str,
 
 
 def _record_created(deliveries: list[Delivery], by_request: dict) -> None:
+    created = []
     for delivery in deliveries:
         deal = by_request.get(str(delivery.id))
-        if deal is not None:
-            delivery.mark_deal_created(deal.id, deal.contact_id)
-        else:
+        if deal is None:
             logger.error("amoCRM's answer did not mention delivery %s; it will be looked up", delivery.id)
+            continue
+        delivery.amocrm_lead_id, delivery.amocrm_contact_id, delivery.outcome_unknown = deal.id, deal.contact_id, False
+        created.append(delivery)
+    _save_all(created, "amocrm_lead_id", "amocrm_contact_id", "outcome_unknown")
 
 
 def _known_contacts(conn: Settings, deliveries: list[Delivery]) -> dict[int, int | None]:
     """Delivery id -> the amoCRM contact we already know for that person (same phone or email), if any."""
+    by_phone, by_email = _contacts_we_know(deliveries)
     known = {}
     for delivery in deliveries:
         lead = delivery.lead
-        same_person = Q(lead__phone=lead.phone) | (Q(lead__email=lead.email) if lead.email else Q())
-        known[delivery.id] = (
-            Delivery.objects.filter(same_person, amocrm_contact_id__isnull=False)
-            .order_by("-id")
-            .values_list("amocrm_contact_id", flat=True)
-            .first()
-        )
+        known[delivery.id] = by_phone.get(lead.phone) or (by_email.get(lead.email) if lead.email else None)
         if known[delivery.id] is None and conn.search_contacts_by_phone:
             known[delivery.id] = _search_contact(conn, lead.phone)
     return known
+
+
+def _contacts_we_know(deliveries: list[Delivery]) -> tuple[dict[str, int], dict[str, int]]:
+    """One query: the newest amoCRM contact id per phone and per email of this batch."""
+    phones = {d.lead.phone for d in deliveries}
+    emails = {d.lead.email for d in deliveries if d.lead.email}
+    rows = (
+        Delivery.objects.filter(Q(lead__phone__in=phones) | Q(lead__email__in=emails), amocrm_contact_id__isnull=False)
+        .order_by("id")
+        .values_list("lead__phone", "lead__email", "amocrm_contact_id")
+    )
+    by_phone, by_email = {}, {}
+    for phone, email, contact_id in rows:  # ascending ids: the newest contact wins
+        by_phone[phone] = contact_id
+        if email:
+            by_email[email] = contact_id
+    return by_phone, by_email
 
 
 def _search_contact(conn: Settings, phone: str) -> int | None:
@@ -190,7 +223,8 @@ def _send_notes(conn: Settings, deliveries: list[Delivery]) -> None:
         return
     client.add_lead_notes(conn, [deal_payload.note(d) for d in deliveries])
     for delivery in deliveries:
-        delivery.mark_note_sent()
+        delivery.note_sent = True
+    _save_all(deliveries, "note_sent")
 
 
 def _record_failure(conn: Settings, deliveries: list[Delivery], error: AmoError) -> None:

@@ -260,9 +260,9 @@ class Delivery(models.Model):
         """Take up to `limit` deliveries whose time has come (first_id first), safe against other workers."""
         now = timezone.now()
         due = cls.due_condition(now)
-        ids = list(cls.objects.filter(due).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-        if first_id is not None and first_id not in ids:
-            ids = [first_id, *ids[: limit - 1]]
+        # Each worker takes the run of ids starting at its own first_id, so concurrent pushes (the sweeper queues
+        # one per batch) claim different leads instead of racing for the oldest ones and sending batches of one.
+        ids = cls._due_ids(due, limit, first_id)
         token = uuid.uuid4().hex
         # The conditional update is the claim: a row another worker took in the meantime no longer matches.
         cls.objects.filter(due, id__in=ids).update(
@@ -273,6 +273,16 @@ class Delivery(models.Model):
             attempts=models.F("attempts") + 1,
         )
         return list(cls.objects.filter(claim_token=token).select_related("lead").order_by("id"))
+
+    @classmethod
+    def _due_ids(cls, due: models.Q, limit: int, first_id: int | None) -> list[int]:
+        due_rows = cls.objects.filter(due).order_by("id").values_list("id", flat=True)
+        if first_id is None:
+            return list(due_rows[:limit])
+        ids = list(due_rows.filter(id__gte=first_id)[:limit])
+        if len(ids) < limit:
+            ids += list(due_rows.filter(id__lt=first_id)[: limit - len(ids)])
+        return ids
 
     @property
     def deal_created(self) -> bool:
@@ -301,16 +311,6 @@ class Delivery(models.Model):
         """A look-up found no deal for the marker: sending again cannot make a duplicate."""
         self.outcome_unknown = False
         self._save("outcome_unknown")
-
-    def mark_note_sent(self) -> None:
-        self.note_sent = True
-        self._save("note_sent")
-
-    def mark_delivered(self) -> None:
-        self.state = DeliveryState.DELIVERED
-        self.delivered_at = timezone.now()
-        self.last_error = self.last_error_path = ""
-        self._release("state", "delivered_at", "last_error", "last_error_path")
 
     def mark_needs_attention(self, message: str, path: str = "") -> None:
         self.state = DeliveryState.NEEDS_ATTENTION

@@ -35,7 +35,10 @@ def keep_tokens_alive() -> bool:
 @shared_task(acks_late=True)
 def push_lead(delivery_id: int) -> None:
     """Deliver this lead now, together with up to 49 others that are due (one complex request)."""
-    delivery.deliver_due(first_id=delivery_id)
+    claimed = delivery.deliver_due(first_id=delivery_id)
+    if claimed and claimed >= delivery.current_batch_size():
+        # A full batch means a backlog: keep a push going rather than wait for the next sweep.
+        delivery.queue_due_batches(max_batches=1)
 
 
 @shared_task(acks_late=True)

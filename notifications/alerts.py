@@ -70,11 +70,12 @@ def _alert_text(alert: Alert, finding: Finding) -> str:
     if alert.last_sent is not None:  # a reminder: it is still going on
         title = _("Still: %(alert)s") % {"alert": title}
     since = formats.date_format(timezone.localtime(alert.first_seen), "DATETIME_FORMAT")
+    since_label, todo_label = _("Since"), _("What to do")  # outside the f-strings, where makemessages finds them
     return "\n".join([
         f"⚠️ <b>{_escape(title)}</b>",
         _escape(finding.what),
-        f"<b>{_('Since')}:</b> {since}",
-        f"<b>{_('What to do')}:</b> {_escape(finding.todo)}",
+        f"<b>{since_label}:</b> {since}",
+        f"<b>{todo_label}:</b> {_escape(finding.todo)}",
     ])  # fmt: skip
 
 

@@ -21,10 +21,12 @@ _UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_t
 def lead_text(lead: Lead, deal_url: str = "") -> str:
     """Name, phone (E.164, which Telegram makes tappable), source, product, message, page and UTM; the deal link."""
     with translation.override(settings.LANGUAGE_CODE):
-        lines = [f"🔔 <b>{_('New lead')} #{lead.pk}</b>"]
+        # Labels outside the f-strings, where makemessages finds them.
+        new_lead, open_deal = _("New lead"), _("open the deal")
+        lines = [f"🔔 <b>{new_lead} #{lead.pk}</b>"]
         lines += [f"<b>{label}:</b> {escape(value)}" for label, value in _fields(lead) if value]
         if deal_url:
-            lines.append(f'<b>{_("amoCRM")}:</b> <a href="{html.escape(deal_url)}">{_("open the deal")}</a>')
+            lines.append(f'<b>amoCRM:</b> <a href="{html.escape(deal_url)}">{open_deal}</a>')
     return "\n".join(lines)
 
 

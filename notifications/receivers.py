@@ -14,11 +14,12 @@ logger = logging.getLogger(__name__)
 
 
 def queue_lead_message(sender, lead: Lead, **kwargs) -> None:
+    conf = TelegramSettings.objects.filter(pk=1).first()  # a plain read on every lead: no row, no Telegram
+    if conf is None or not conf.sends_leads:
+        return
     try:
         with transaction.atomic():  # a savepoint: whatever goes wrong here, the lead itself is stored
-            conf = TelegramSettings.load()
-            if conf.sends_leads:
-                sending.queue(MessageKind.LEAD, conf.leads_chat_id, lead_text(lead), lead_id=lead.pk)
+            sending.queue(MessageKind.LEAD, conf.leads_chat_id, lead_text(lead), lead_id=lead.pk)
     except Exception:  # noqa: BLE001 - a notification must never cost a lead
         logger.exception("Could not queue the Telegram message for lead %s", lead.pk)
 

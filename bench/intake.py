@@ -1,0 +1,330 @@
+"""POST /api/leads under concurrency, side by side with a bare view that only inserts one row (issue 2: ≤ 1.3×).
+
+How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; LEAD_RATE_LIMIT is
+switched off for the server it starts):
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 4000 --concurrency 16
+    # PostgreSQL instead of a fresh SQLite file: give it an empty database of its own
+    createdb -h 127.0.0.1 -U postgres acoustic_bench_intake
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py \
+        --database-url postgres://postgres@127.0.0.1:5432/acoustic_bench_intake
+    # as deployed: DEBUG off, the project's gunicorn.conf.py, persistent database connections
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py \
+        --database-url "postgres://postgres@127.0.0.1:5432/acoustic_bench_intake?conn_max_age=60"
+    dropdb -h 127.0.0.1 -U postgres acoustic_bench_intake
+    # where the time goes (pip install pyinstrument into .venv first; it is not a project requirement)
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --profile 500
+
+It migrates a fresh database in a temp dir, serves bench.intake_wsgi with gunicorn (sync workers, like
+production), warms up, then sends the same number of requests to /api/leads and /bench/bare in alternating
+rounds and prints req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
+"""
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+INTAKE, BARE = "/api/leads", "/bench/bare"
+GOAL_RATIO = 1.3
+CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
+# As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
+HEADERS = {"Content-Type": "application/json", "User-Agent": "bench/intake", "X-Forwarded-Proto": "https"}
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)  # seconds
+    seconds: float = 0.0  # wall time spent in this endpoint's phases
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "Sample") -> None:
+        self.latencies += other.latencies
+        self.seconds += other.seconds
+        for key, count in other.errors.items():
+            self.errors[key] = self.errors.get(key, 0) + count
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def main() -> None:
+    args = parse_args()
+    redis_url = args.redis_url or os.environ.get("REDIS_URL", "")
+    if not redis_url.startswith("redis://"):
+        sys.exit("Set REDIS_URL (or --redis-url) to a Redis DB of your own, e.g. redis://127.0.0.1:6379/13")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    env = server_env(args, redis_url, workdir)
+    queued_before = queue_length(redis_url)
+    server = None
+    try:
+        migrate(env, workdir)
+        if args.requests:
+            server, port = start_gunicorn(env, workdir, args)
+            run_load(args, port)
+        if args.profile:
+            profile(env, args.profile)
+    finally:
+        if server is not None:
+            stop(server)
+        report_queue(redis_url, queued_before, args.keep_queue)
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint (0: skip)")
+    parser.add_argument("--concurrency", type=int, default=16, help="client threads")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the requests are split into")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--app", default="bench.intake_wsgi:application", help="WSGI app to serve (to try a variant)")
+    parser.add_argument("--gunicorn-config", help="e.g. gunicorn.conf.py (default: none, only -w and -b)")
+    parser.add_argument("--database-url", help="an empty database of the bench's own (default: SQLite in a temp dir)")
+    parser.add_argument("--redis-url", help="default $REDIS_URL")
+    parser.add_argument("--no-debug", action="store_true", help="serve with DEBUG off, as in production")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N in-process requests each")
+    parser.add_argument("--keep-queue", action="store_true", help="leave the queued push_lead tasks in Redis")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
+    return parser.parse_args()
+
+
+def server_env(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "acoustic.settings",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "LEAD_RATE_LIMIT": "",  # off: every request comes from 127.0.0.1
+        "DEBUG": "0" if args.no_debug else "1",
+        "LOG_LEVEL": "WARNING",
+        "TELEGRAM_API_URL": f"http://{HOST}:9",  # nothing may leave the machine, whatever the database says
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    if args.no_debug:  # what production must set; throwaway values
+        key = secrets.token_urlsafe(50)
+        env.update(SECRET_KEY=key, FERNET_KEYS=key, ALLOWED_HOSTS=HOST, SITE_URL=f"http://{HOST}:8000")
+    return env
+
+
+def migrate(env: dict[str, str], workdir: Path) -> None:
+    log = workdir / "migrate.log"
+    with log.open("w") as out:
+        code = subprocess.call([PYTHON, "manage.py", "migrate", "--no-input"], cwd=ROOT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT)  # fmt: skip
+    if code:
+        sys.exit(f"migrate failed:\n{log.read_text()}")
+
+
+def start_gunicorn(env: dict[str, str], workdir: Path, args: argparse.Namespace) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    log = (workdir / "gunicorn.log").open("w")
+    command = [PYTHON, "-m", "gunicorn", args.app, "-w", str(args.workers), "-b", f"{HOST}:{port}"]
+    if args.gunicorn_config:
+        command += ["-c", str(Path(args.gunicorn_config).resolve())]
+    # Started in the temp dir: gunicorn reads ./gunicorn.conf.py from its working directory unless told otherwise.
+    server = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited:\n{(workdir / 'gunicorn.log').read_text()}")
+        try:
+            if post(port, BARE, b"")[0] == 201:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    sys.exit("gunicorn did not answer within 30 s")
+
+
+def run_load(args: argparse.Namespace, port: int) -> None:
+    print(f"warming up: {args.warmup} requests each")
+    phase(port, INTAKE, args.warmup, args.concurrency)
+    phase(port, BARE, args.warmup, args.concurrency)
+    totals = {INTAKE: Sample(), BARE: Sample()}
+    per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
+    for number, count in enumerate(per_round):
+        order = (INTAKE, BARE) if number % 2 == 0 else (BARE, INTAKE)
+        for path in order:
+            totals[path].add(phase(port, path, count, args.concurrency))
+    report(args, totals)
+
+
+def phase(port: int, path: str, count: int, concurrency: int) -> Sample:
+    """`count` requests to `path` from `concurrency` threads; wall time from the first send to the last answer."""
+    tickets = itertools.count()  # next() on it is atomic under the GIL
+    samples = [Sample() for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(port, path, count, tickets, s)) for s in samples]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = Sample(seconds=time.perf_counter() - started)
+    for sample in samples:
+        total.add(sample)
+    return total
+
+
+def client(port: int, path: str, count: int, tickets: itertools.count, sample: Sample) -> None:
+    while (number := next(tickets)) < count:
+        body = lead_body(number) if path == INTAKE else b""
+        started = time.perf_counter()
+        try:
+            status, _ = post(port, path, body)
+        except OSError as error:
+            status = type(error).__name__
+        sample.latencies.append(time.perf_counter() - started)
+        if status != 201:
+            sample.errors[str(status)] = sample.errors.get(str(status), 0) + 1
+
+
+def post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    # A fresh connection per request: gunicorn's sync workers close every connection after answering.
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("POST", path, body, HEADERS)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def lead_body(number: int) -> bytes:
+    """A lead as the site's product page sends it; the phone differs per request, typed as visitors do."""
+    digits = f"{1_000_000 + number % 9_000_000:07d}"
+    prefix = ("90", "91", "93", "94", "97", "99")[number % 6]
+    return json.dumps(
+        {
+            "name": ("Dilnoza Karimova", "Азиз Рахимов", "Bobur")[number % 3],
+            "phone": f"{prefix} {digits[:3]} {digits[3:5]} {digits[5:]}",
+            "email": f"client{number}@example.uz" if number % 2 else "",
+            "message": "Salom! Eshitish apparati narxi qancha? Iltimos, qo'ng'iroq qiling.",
+            "source": "product_page",
+            "product_id": f"p-{number % 40}",
+            "page_url": f"https://acoustic.uz/uz/products/p-{number % 40}?utm_source=google",
+            "referrer": "https://www.google.com/",
+            "utm_source": "google",
+            "utm_medium": "cpc",
+            "utm_campaign": "hearing-aids-2025",
+        }
+    ).encode()
+
+
+def report(args: argparse.Namespace, totals: dict[str, Sample]) -> None:
+    intake, bare = totals[INTAKE], totals[BARE]
+    url = urlsplit(args.database_url or "sqlite://")
+    database = f"{url.scheme}{' ?' + url.query if url.query else ''}" if args.database_url else "SQLite (temp file)"
+    print(f"\n{args.requests} requests per endpoint, {args.concurrency} client threads, {args.rounds} alternating "
+          f"rounds, gunicorn -w {args.workers} (sync, config {args.gunicorn_config or 'none'}), "
+          f"DEBUG={'off' if args.no_debug else 'on'}, database {database}")  # fmt: skip
+    print(f"{'endpoint':<18}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, sample in (("POST " + INTAKE, intake), ("POST " + BARE, bare)):
+        errors = sum(sample.errors.values())
+        print(f"{name:<18}{len(sample.latencies):>10}{errors:>8}{sample.rate:>10.1f}"
+              f"{sample.percentile(50):>10.1f}{sample.percentile(99):>10.1f}")  # fmt: skip
+        if sample.errors:
+            print(f"{'':<18}errors: {sample.errors}")
+    ratios = [
+        ("p50 latency (intake / bare)", intake.percentile(50) / bare.percentile(50), True),
+        ("throughput (bare / intake)", bare.rate / intake.rate if intake.rate else float("inf"), True),
+        ("p99 latency (intake / bare)", intake.percentile(99) / bare.percentile(99), False),
+    ]
+    for label, ratio, has_goal in ratios:
+        goal = f"  goal ≤ {GOAL_RATIO}: {verdict(ratio)}" if has_goal else ""
+        print(f"ratio {label:<28}{ratio:>6.2f}{goal}")
+
+
+def verdict(ratio: float) -> str:
+    return "met" if ratio <= GOAL_RATIO else "NOT met"
+
+
+def profile(env: dict[str, str], count: int) -> None:
+    """In-process, through Django's test client: the same view and middleware, without gunicorn and sockets."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        sys.exit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument (not a project requirement)")
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ROOT_URLCONF = "bench.bare_urls"
+    web = Client(REMOTE_ADDR=HOST, HTTP_HOST=HOST, HTTP_USER_AGENT="bench/intake")
+    for path in (INTAKE, BARE):
+        for number in range(50):  # warm up: imports, URL resolver, connections
+            response = web.post(path, lead_body(number), content_type="application/json", secure=True)
+            if response.status_code != 201:
+                sys.exit(f"POST {path} answered {response.status_code}: {response.content[:300]!r}")
+        profiler = Profiler(interval=0.0002)
+        started = time.perf_counter()
+        with profiler:
+            for number in range(count):
+                web.post(path, lead_body(10_000 + number), content_type="application/json", secure=True)
+        mean_ms = (time.perf_counter() - started) / count * 1000
+        print(f"\n=== profile of {count} × POST {path}: {mean_ms:.2f} ms per request in-process (profiled) ===")
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def queue_length(redis_url: str) -> int:
+    import redis
+
+    return redis.Redis.from_url(redis_url).llen(CELERY_QUEUE)
+
+
+def report_queue(redis_url: str, before: int, keep: bool) -> None:
+    """Each stored lead queues one push_lead after commit; no worker runs, so they wait in Redis."""
+    import redis
+
+    server = redis.Redis.from_url(redis_url)
+    queued = server.llen(CELERY_QUEUE) - before
+    print(f"push_lead tasks published to {redis_url} during the run: {queued}")
+    if not keep:
+        server.delete(CELERY_QUEUE)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)  # gunicorn's graceful stop; it reaps its own workers
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()
