@@ -453,7 +453,7 @@ def report(args: argparse.Namespace, batched: Drain, naive: Drain | None, latenc
     ]
     for label, cell in rows:
         print(f"{label:<34}{cell(batched):>18}{cell(naive) if naive else '-':>18}")
-    print("(windows and gaps use the sandbox log's times, taken as it answered; its 429s judge arrival times)")
+    print("(windows and gaps use the sandbox log's arrival times, as amoCRM counts them)")
     print(f"\nbatched: requests by endpoint: {dict(Counter(r['method'] + ' ' + r['path'] for r in batched.log))}")
     print(f"batched: leads per complex request: {batch_sizes(batched.log)}")
     print(

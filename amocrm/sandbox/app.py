@@ -37,6 +37,7 @@ class SandboxApp:
         self.faults = Faults(faults or FaultConfig(), self.clock)
 
     def handle(self, req: Request) -> Reply:
+        arrived = self.clock.now()  # the log keeps arrival times: amoCRM counts its 7/s as requests arrive
         if self.config.public_host:
             req.host = self.config.public_host
         scope = scope_of(req.path)
@@ -49,7 +50,7 @@ class SandboxApp:
             reply = self._page(req)
         reply.headers.setdefault("X-Request-Id", uuid.uuid4().hex)  # §3: the SDK keeps it for support
         if scope != "sandbox":
-            self._record(req, reply, scope)
+            self._record(req, reply, scope, arrived)
         return reply
 
     def _through_gateway(self, req: Request, scope: str) -> Reply:
@@ -84,7 +85,7 @@ class SandboxApp:
             reply = lead_updates.page_action(self.state, self.config, req)
         return reply or api.not_found(req)
 
-    def _record(self, req: Request, reply: Reply, scope: str) -> None:
+    def _record(self, req: Request, reply: Reply, scope: str, arrived: float) -> None:
         body = None
         if scope == "api" and req.body:  # token-endpoint bodies carry the client secret: never kept
             try:
@@ -92,9 +93,7 @@ class SandboxApp:
             except ValueError:
                 body = req.body.decode("utf-8", "replace")
         query = req.raw_query
-        record = RequestRecord(
-            self.clock.now(), req.method, req.path, query, reply.status, reply.headers["X-Request-Id"]
-        )
+        record = RequestRecord(arrived, req.method, req.path, query, reply.status, reply.headers["X-Request-Id"])
         record.dropped, record.body = reply.drop, body
         self.state.log_request(record)
         if req.method != "GET":
