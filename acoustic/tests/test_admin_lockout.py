@@ -43,11 +43,21 @@ def test_it_still_lets_staff_in_after_four_wrong_passwords(client, staff):
 def test_it_answers_the_fifth_wrong_password_with_a_readable_429_page(client, staff):
     fail(client, 4)
 
-    response = log_in(client, "wrong")
+    response = log_in(client, "wrong", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 429
     page = response.content.decode()
     assert "Too many failed logins" in page and "locked on this network for 60 minutes" in page
+
+
+def test_it_explains_the_lockout_in_the_staffs_language(client, staff):
+    fail(client, 4)
+
+    response = log_in(client, "wrong", HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert response.status_code == 429
+    assert "<html lang=\"ru\"" in response.content.decode()
+    assert "Too many failed logins" not in response.content.decode()
 
 
 def test_it_refuses_even_the_right_password_while_locked(client, staff):
