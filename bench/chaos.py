@@ -1,6 +1,7 @@
 """Proof of reliability (issue 7): leads posted while amoCRM, Redis and a worker fail; every lead arrives, once.
 
-How to run (everything it needs is started here, on loopback ports of its own; about 8 minutes):
+How to run (everything it needs is started here, on loopback ports of its own). A full run takes about 6 minutes
+when the queue drains, up to submission + --timeout (about 13 minutes) when it does not:
     .venv/bin/python bench/chaos.py                      # 1000 leads at 6.5/s; faults stay on until drained
     .venv/bin/python bench/chaos.py --quick              # 200 leads, the same faults in a shorter window
     .venv/bin/python bench/chaos.py --heal-after-submit  # amoCRM recovers once the last lead is posted
@@ -17,7 +18,7 @@ sandbox's consent page with the "Site lead ID" field (900203) as the marker fiel
 answers after doing the work, and, at fixed points of the submission window: 429s (each one pauses every process
 for a minute, so a "burst" is consumed one per minute), an access-token expiry, a SIGKILL of one worker's whole
 process group (restarted), and a Redis kill and restart. Then it waits for every delivery (--timeout), prints the
-figures with a PASS/FAIL line per requirement and exits 1 on any FAIL.
+figures with a PASS/FAIL line per requirement and exits 1 on any FAIL (the temp dir with every log is kept then).
 """
 
 import argparse
