@@ -1,7 +1,6 @@
 """Delivering a batch of leads: at most one deal per lead, whatever fails on the way."""
 
 import logging
-import random
 import uuid
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from acoustic.backoff import backoff_delay
 from amocrm import client, deal_payload
 from amocrm.client import AmoError, ErrorKind
 from amocrm.models import Delivery, DeliveryState, Settings
@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 50  # amoCRM: at most 50 leads per complex request (amocrm-api.md §4.4)
 FIELDS_CACHE_SECONDS = 600
 _BACKOFF_BASE_SECONDS = 10
-_BACKOFF_CAP_SECONDS = 3600
 _BATCH_SIZE_KEY = "amocrm:delivery:batch-size"
 UNCONFIRMED = _("amoCRM did not confirm this deal; it will be looked up before sending again.")
 
@@ -251,10 +250,7 @@ def _record_one_failure(delivery: Delivery, error: AmoError, at_fault: set[str],
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
-    """Exponential backoff with jitter, capped at an hour; never sooner than amoCRM asked."""
-    ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    seconds = random.uniform(ceiling / 2, ceiling)
-    return timedelta(seconds=max(seconds, retry_after or 0))
+    return backoff_delay(attempts, _BACKOFF_BASE_SECONDS, retry_after)
 
 
 def tracking_field_ids(conn: Settings) -> dict[str, int]:

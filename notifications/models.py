@@ -1,4 +1,3 @@
-import random
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -6,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
+from acoustic.backoff import backoff_delay
 from acoustic.singleton import SingletonModel
 
 # Longer than one send can take (a 10 s read timeout): a worker that vanished lets the message go after this.
@@ -13,7 +13,6 @@ CLAIM_LEASE = timedelta(minutes=2)
 # Transient failures are retried with backoff (5 s doubling to an hour): 20 attempts span about half a day.
 MAX_ATTEMPTS = 20
 _BACKOFF_BASE_SECONDS = 5
-_BACKOFF_CAP_SECONDS = 3600
 
 
 class TelegramSettings(SingletonModel):
@@ -156,9 +155,7 @@ class TelegramMessage(models.Model):
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
-    """Exponential backoff with jitter, capped at an hour; never sooner than Telegram's retry_after."""
-    ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=max(random.uniform(ceiling / 2, ceiling), retry_after or 0))
+    return backoff_delay(attempts, _BACKOFF_BASE_SECONDS, retry_after)
 
 
 class AlertKind(models.TextChoices):

@@ -56,7 +56,7 @@ def test_it_explains_the_lockout_in_the_staffs_language(client, staff):
     response = log_in(client, "wrong", HTTP_ACCEPT_LANGUAGE="ru")
 
     assert response.status_code == 429
-    assert "<html lang=\"ru\"" in response.content.decode()
+    assert '<html lang="ru"' in response.content.decode()
     assert "Too many failed logins" not in response.content.decode()
 
 

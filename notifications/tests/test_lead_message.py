@@ -42,7 +42,9 @@ def test_it_escapes_whatever_the_visitor_typed():
 
 
 def test_it_cuts_a_very_long_message_to_fit_telegrams_limit():
-    text = lead_text(_lead(message="x" * 5000, page_url="https://acoustic.uz/" + "p" * 1950))  # the longest a form allows
+    longest_allowed = _lead(message="x" * 5000, page_url="https://acoustic.uz/" + "p" * 1950)  # the form's limits
+
+    text = lead_text(longest_allowed)
 
     assert len(text) < 4096
     assert "x" * 1999 + "…" in text
