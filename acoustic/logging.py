@@ -30,6 +30,11 @@ _PHONE = re.compile(
     r"(?:\+|%2[Bb])(?:\d{8,15}|\d{1,4}(?:[ \-]\d{1,4}){2,6})(?!\d)"  # with a plus: compact or in groups
     r"|(?<![\w.])\d{11,15}(?!\w)"  # without: 11–15 digits on their own
 )
+# A contact search's `query=` is a phone (the national number, "901234567") or an email: mask digit runs of 7 or
+# more there too, and the part of an email before the @.
+_SEARCH_QUERY = re.compile(r"(?i)(?<![\w-])(query=)([^&\s\"'#]+)")
+_DIGIT_RUN = re.compile(r"\d{7,}")
+_EMAIL_NAME = re.compile(r"^[^@]+(?=(?:@|%40))")
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged (and masked) too.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -48,13 +53,19 @@ def _mask_phone(match: re.Match) -> str:
     return "".join(masked)
 
 
+def _mask_search_query(match: re.Match) -> str:
+    value = _EMAIL_NAME.sub(lambda name: "*" * len(name.group()), match.group(2))
+    return match.group(1) + _DIGIT_RUN.sub(_mask_phone, value)
+
+
 def redact(text: str) -> str:
     """`text` with bearer tokens, secret parameters, JWTs and all but the last 2 digits of phones masked."""
     text = _BEARER.sub(rf"\1 {REDACTED}", text)
     text = _QUOTED_VALUE.sub(rf"\1\2{REDACTED}\2", text)
     text = _PARAM_VALUE.sub(rf"\1{REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
-    return _PHONE.sub(_mask_phone, text)
+    text = _PHONE.sub(_mask_phone, text)
+    return _SEARCH_QUERY.sub(_mask_search_query, text)
 
 
 class RedactFilter(logging.Filter):

@@ -1,20 +1,21 @@
 """Delivering a batch of leads: at most one deal per lead, whatever fails on the way."""
 
 import logging
+import random
 import uuid
 from datetime import timedelta
+from time import monotonic
 
+import redis
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from acoustic.backoff import backoff_delay
-from amocrm import client, deal_payload
+from amocrm import client, deal_payload, delivery_contacts, delivery_notes, ratelimit
 from amocrm.client import AmoError, ErrorKind
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.signals import deal_created
-from leads.phones import InvalidPhone, normalize_phone
 
 logger = logging.getLogger(__name__)
 
@@ -22,18 +23,33 @@ MAX_BATCH = 50  # amoCRM: at most 50 leads per complex request (amocrm-api.md §
 FIELDS_CACHE_SECONDS = 600
 _BACKOFF_BASE_SECONDS = 10
 _BATCH_SIZE_KEY = "amocrm:delivery:batch-size"
+# Tries of one claimed batch before it backs off, within this many seconds (the claim's lease is 5 minutes).
+QUICK_TRIES = 3
+QUICK_RETRY_SECONDS = 60
+# After a 429 every lead waits out the same pause; a few seconds of spread keep them from all coming back at once.
+_AFTER_PAUSE_SPREAD_SECONDS = 5
 UNCONFIRMED = _("amoCRM did not confirm this deal; it will be looked up before sending again.")
 
 
 def deliver_due(first_id: int | None = None) -> int:
     """Claim up to one batch of due deliveries (first_id first) and deliver it; return how many were claimed."""
     conn = Settings.load()
-    if not conn.is_connected or conn.sending_paused_reason:
-        return 0  # they stay due; the sweeper tries again once the connection is back
+    if not can_send_now(conn):
+        return 0  # they stay due; the sweeper tries again once sending is possible
     batch = Delivery.claim_due(current_batch_size(), first_id=first_id)
     if batch:
         deliver_batch(conn, batch)
     return len(batch)
+
+
+def can_send_now(conn: Settings) -> bool:
+    """Claiming a batch that cannot be sent would only count an attempt against each lead and push it back."""
+    if not conn.is_connected or conn.sending_paused_reason:
+        return False
+    try:
+        return ratelimit.state().paused_for_seconds == 0  # a 429 pause is in force for every process
+    except redis.RedisError:
+        return False  # without Redis nothing can be paced, so nothing is sent
 
 
 def queue_due_batches(max_batches: int = 20) -> int:
@@ -41,7 +57,7 @@ def queue_due_batches(max_batches: int = 20) -> int:
     from amocrm.tasks import push_lead
 
     conn = Settings.load()
-    if not conn.is_connected or conn.sending_paused_reason:
+    if not can_send_now(conn):
         return 0
     size = current_batch_size()
     due_ids = list(Delivery.due().order_by("id").values_list("id", flat=True)[: size * max_batches])
@@ -56,9 +72,7 @@ def queue_due_batches(max_batches: int = 20) -> int:
 
 def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
     try:
-        _find_unconfirmed_deals(conn, [d for d in batch if d.outcome_unknown and not d.deal_created])
-        _create_deals(conn, [d for d in batch if not d.deal_created])
-        _send_notes(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
+        _deliver_steps_with_quick_retries(conn, batch)
     except AmoError as error:
         _record_failure(conn, [d for d in batch if not _complete(d)], error)
     else:
@@ -70,6 +84,31 @@ def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
     for delivery in batch:
         if delivery.state == DeliveryState.SENDING:
             delivery.schedule_retry(str(UNCONFIRMED), retry_delay(delivery.attempts))
+
+
+def _deliver_steps_with_quick_retries(conn: Settings, batch: list[Delivery]) -> None:
+    """Every step that is still missing; a passing 5xx or broken connection gets up to two immediate retries.
+
+    Each step starts from what is recorded (ids, markers, flags), so a retry resumes where the last try stopped
+    and looks up anything whose outcome is unknown. Retries stop well inside the claim's lease, and only a
+    failure that outlasts them backs the batch off.
+    """
+    started = monotonic()
+    for tries_left in reversed(range(QUICK_TRIES)):
+        try:
+            return _deliver_steps(conn, batch)
+        except AmoError as error:
+            passing = error.kind in (ErrorKind.SERVER, ErrorKind.NETWORK)
+            if not (passing and tries_left and monotonic() - started < QUICK_RETRY_SECONDS and can_send_now(conn)):
+                raise
+            logger.info("amoCRM request failed (%s); trying the rest of the batch again", error.kind)
+
+
+def _deliver_steps(conn: Settings, batch: list[Delivery]) -> None:
+    _find_unconfirmed_deals(conn, [d for d in batch if d.outcome_unknown and not d.deal_created])
+    _create_deals(conn, [d for d in batch if not d.deal_created])
+    delivery_notes.find_unconfirmed(conn, [d for d in batch if d.note_outcome_unknown and not d.note_sent])
+    delivery_notes.send(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
 
 
 def _save_all(deliveries: list[Delivery], *fields: str, delivered: bool = False) -> None:
@@ -113,32 +152,28 @@ def _carries_marker(conn: Settings, deal: client.RemoteLead, marker: str) -> boo
 
 def _create_deals(conn: Settings, pending: list[Delivery]) -> None:
     # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead (§4.4).
+    forgotten: set[int] = set()
     while pending:
-        contacts = _known_contacts(conn, pending)
-        this_round, pending = _split_by_new_phone(pending, contacts)
-        _send_round(conn, this_round, contacts)
-
-
-def _split_by_new_phone(pending: list[Delivery], contacts: dict[int, int | None]):
-    this_round, later, new_phones = [], [], set()
-    for delivery in pending:
-        phone = delivery.lead.phone
-        if contacts.get(delivery.id) is None and phone in new_phones:
-            later.append(delivery)
-            continue
-        if contacts.get(delivery.id) is None:
-            new_phones.add(phone)
-        this_round.append(delivery)
-    return this_round, later
+        contacts = delivery_contacts.known_contacts(conn, pending)
+        this_round, pending = delivery_contacts.split_by_new_phone(pending, contacts)
+        try:
+            _send_round(conn, this_round, contacts)
+        except AmoError as error:
+            gone = delivery_contacts.deleted_contacts(error, this_round, contacts)
+            if not gone or gone & forgotten:  # the second time it cannot be our stale record: give up on them
+                raise
+            delivery_contacts.forget_contacts(gone)
+            forgotten |= gone
+            pending = this_round + pending  # the same round again, each with a new contact where ours is gone
 
 
 def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, int | None]) -> None:
+    fields = tracking_field_ids(conn)
     token = uuid.uuid4().hex[:12]
     # Written before the request: if no answer comes, the next attempt looks for this marker first.
     for delivery in deliveries:
         delivery.marker, delivery.outcome_unknown = deal_payload.marker_for(delivery, token), True
     _save_all(deliveries, "marker", "outcome_unknown")
-    fields = tracking_field_ids(conn)
     try:
         if conn.use_unsorted:
             _send_unsorted(conn, deliveries, fields)
@@ -147,8 +182,7 @@ def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, 
             created = client.create_complex_leads(conn, body)
             _record_created(deliveries, {rid: deal for deal in created for rid in deal.request_ids})
     except AmoError as error:
-        # A 5xx from the gateway may come after amoCRM did the work: only a clear refusal means "not created".
-        if not (error.outcome_unknown or error.kind == ErrorKind.SERVER):
+        if not error.outcome_unknown:  # a clear refusal (a 5xx on a write counts as unknown): not created
             for delivery in deliveries:
                 delivery.outcome_unknown = False
             _save_all(deliveries, "outcome_unknown")
@@ -176,56 +210,6 @@ def _record_created(deliveries: list[Delivery], by_request: dict) -> None:
     _save_all(created, "amocrm_lead_id", "amocrm_contact_id", "outcome_unknown")
 
 
-def _known_contacts(conn: Settings, deliveries: list[Delivery]) -> dict[int, int | None]:
-    """Delivery id -> the amoCRM contact we already know for that person (same phone or email), if any."""
-    by_phone, by_email = _contacts_we_know(deliveries)
-    known = {}
-    for delivery in deliveries:
-        lead = delivery.lead
-        known[delivery.id] = by_phone.get(lead.phone) or (by_email.get(lead.email) if lead.email else None)
-        if known[delivery.id] is None and conn.search_contacts_by_phone:
-            known[delivery.id] = _search_contact(conn, lead.phone)
-    return known
-
-
-def _contacts_we_know(deliveries: list[Delivery]) -> tuple[dict[str, int], dict[str, int]]:
-    """One query: the newest amoCRM contact id per phone and per email of this batch."""
-    phones = {d.lead.phone for d in deliveries}
-    emails = {d.lead.email for d in deliveries if d.lead.email}
-    rows = (
-        Delivery.objects.filter(Q(lead__phone__in=phones) | Q(lead__email__in=emails), amocrm_contact_id__isnull=False)
-        .order_by("id")
-        .values_list("lead__phone", "lead__email", "amocrm_contact_id")
-    )
-    by_phone, by_email = {}, {}
-    for phone, email, contact_id in rows:  # ascending ids: the newest contact wins
-        by_phone[phone] = contact_id
-        if email:
-            by_email[email] = contact_id
-    return by_phone, by_email
-
-
-def _search_contact(conn: Settings, phone: str) -> int | None:
-    # `query` is full-text and does not normalize phones (§4.2): compare after normalizing ourselves.
-    for contact in client.find_contacts(conn, phone.lstrip("+")):
-        for candidate in contact.phones:
-            try:
-                if normalize_phone(candidate) == phone:
-                    return contact.id
-            except InvalidPhone:
-                continue
-    return None
-
-
-def _send_notes(conn: Settings, deliveries: list[Delivery]) -> None:
-    if not deliveries:
-        return
-    client.add_lead_notes(conn, [deal_payload.note(d) for d in deliveries])
-    for delivery in deliveries:
-        delivery.note_sent = True
-    _save_all(deliveries, "note_sent")
-
-
 def _record_failure(conn: Settings, deliveries: list[Delivery], error: AmoError) -> None:
     if error.kind in (ErrorKind.PAYMENT_REQUIRED, ErrorKind.BLOCKED):
         conn.pause_sending(error.message)
@@ -245,8 +229,16 @@ def _record_one_failure(delivery: Delivery, error: AmoError, at_fault: set[str],
     elif error.permanent:
         _shrink_batch_size(to=1)  # amoCRM did not say which lead it rejected: send them one by one
         delivery.requeue()
+    elif error.kind == ErrorKind.RATE_LIMITED:
+        # Not this lead's fault: it waits out the shared pause, and an attempt that never left is not counted.
+        delivery.schedule_retry(error.message, after_pause(error.retry_after), counted=error.status is not None)
     else:
         delivery.schedule_retry(error.message, retry_delay(delivery.attempts, error.retry_after))
+
+
+def after_pause(retry_after: float | None) -> timedelta:
+    pause = retry_after if retry_after is not None else _BACKOFF_BASE_SECONDS
+    return timedelta(seconds=pause + random.uniform(0, _AFTER_PAUSE_SPREAD_SECONDS))
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:

@@ -232,6 +232,9 @@ class Delivery(models.Model):
     amocrm_lead_id = models.BigIntegerField(_("amoCRM deal"), null=True, blank=True, db_index=True)
     amocrm_contact_id = models.BigIntegerField(_("amoCRM contact"), null=True, blank=True)
     note_sent = models.BooleanField(default=False)
+    # Notes carry no marker: after a notes request with no answer, the deal's recent notes are looked up instead.
+    note_outcome_unknown = models.BooleanField(default=False)
+    note_attempted_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -317,11 +320,14 @@ class Delivery(models.Model):
         self.last_error, self.last_error_path = message, path
         self._release("state", "last_error", "last_error_path")
 
-    def schedule_retry(self, message: str, delay: timedelta) -> None:
+    def schedule_retry(self, message: str, delay: timedelta, counted: bool = True) -> None:
+        """Try again after `delay`; counted=False takes back the attempt the claim counted (nothing was sent)."""
         self.state = DeliveryState.RETRYING
         self.last_error = message
         self.next_attempt_at = timezone.now() + delay
-        self._release("state", "last_error", "next_attempt_at")
+        if not counted:
+            self.attempts = max(self.attempts - 1, 0)
+        self._release("state", "last_error", "next_attempt_at", "attempts")
 
     def requeue(self) -> None:
         """Back in line at once, without blame (another lead of the batch was at fault)."""

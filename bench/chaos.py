@@ -332,7 +332,9 @@ def report(bench: Bench, state: dict, drained_at: float | None) -> bool:
     print(f"lead stored -> delivered: {_latencies(delivered, leads)}; POST /api/leads: {_spread(bench.post_seconds)}")
     if not_delivered:
         print(f"not delivered: {_waiting(leads)}")
-    _print_notes_and_contacts(state, deals)
+    notes, duplicate_contacts = _print_notes_and_contacts(state, deals)
+    delivered_deals = {d["amocrm_lead_id"] for d in delivered}
+    notes_wrong = sum(notes.get(deal_id, 0) != 1 for deal_id in delivered_deals) + len(set(notes) - delivered_deals)
     print(
         f"run time: submitting {bench.submit_ended - bench.submit_started:.0f} s, first post to last delivery "
         f"{end - bench.submit_started:.0f} s, whole bench {time.time() - bench.started:.0f} s"
@@ -345,6 +347,11 @@ def report(bench: Bench, state: dict, drained_at: float | None) -> bool:
         (f"every delivered lead's deal exists and carries its marker ({wrong_deal} wrong)", wrong_deal == 0),
         (f"0 lost ({not_stored + not_delivered})", not_stored + not_delivered == 0),
         (
+            f"every delivered deal has its note exactly once ({notes_wrong} deals without or with more)",
+            notes_wrong == 0,
+        ),
+        (f"0 duplicate contacts ({duplicate_contacts})", duplicate_contacts == 0),
+        (
             f"never more than {AMOCRM_LIMIT} requests in a second ({busiest}; {limiter_429} limit 429s, "
             f"{statuses[403]} 403s)",
             busiest <= AMOCRM_LIMIT and limiter_429 == 0 and statuses[403] == 0,
@@ -356,13 +363,14 @@ def report(bench: Bench, state: dict, drained_at: float | None) -> bool:
     return not all(ok for _, ok in checks)
 
 
-def _print_notes_and_contacts(state: dict, deals: dict) -> None:
-    """Not requirements, but what staff would see twice: a deal's note, or a person's contact."""
+def _print_notes_and_contacts(state: dict, deals: dict) -> tuple[Counter, int]:
+    """What staff would see twice: a deal's note, or a person's contact. Notes per deal, duplicate contacts."""
     notes = Counter(note["entity_id"] for note in state["notes"] if note["entity_type"] == "leads")
     contacts_per_phone = Counter(_phones_of(contact) for contact in state["contacts"])
+    duplicate_contacts = sum(c - 1 for c in contacts_per_phone.values() if c > 1)
     print(
         f"notes: {len(notes)} deals with notes, {sum(c - 1 for c in notes.values())} duplicate notes; contacts "
-        f"{len(state['contacts'])}, {sum(c - 1 for c in contacts_per_phone.values() if c > 1)} duplicate contacts"
+        f"{len(state['contacts'])}, {duplicate_contacts} duplicate contacts"
     )
     twice = [deal_id for deal_id, count in notes.items() if count > 1]
     if twice:
@@ -371,6 +379,7 @@ def _print_notes_and_contacts(state: dict, deals: dict) -> None:
             f"e.g. deal {twice[0]} (lead #{cs.marker_lead_id(deals.get(twice[0], {}))}) has notes "
             f"{[n['id'] for n in same]}, same text: {len({n['params'].get('text') for n in same}) == 1}"
         )
+    return notes, duplicate_contacts
 
 
 def _phones_of(contact: dict) -> tuple:

@@ -27,6 +27,9 @@ def masked(made: logging.LogRecord) -> logging.LogRecord:
         ("phone +998 90 123 45 67.", "phone +*** ** *** ** 67."),
         ("GET /api/v4/contacts?query=998901234567", "GET /api/v4/contacts?query=**********67"),
         ("query=%2B998901234567&limit=1", "query=%2B**********67&limit=1"),
+        ("GET /api/v4/contacts?query=901234567 200", "GET /api/v4/contacts?query=*******67 200"),
+        ("GET /api/v4/contacts?query=dilnoza%40example.uz", "GET /api/v4/contacts?query=*******%40example.uz"),
+        ("GET /api/v4/leads?query=3f9c2a7b11d0&limit=250", "GET /api/v4/leads?query=3f9c2a7b11d0&limit=250"),
     ],
 )
 def test_it_masks_phone_numbers_but_the_last_two_digits(text, expected):

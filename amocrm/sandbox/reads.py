@@ -1,4 +1,4 @@
-"""GET endpoints: account, pipelines, custom fields, leads and contacts (amocrm-api.md §4)."""
+"""GET endpoints: account, pipelines, custom fields, leads, contacts and lead notes (amocrm-api.md §4)."""
 
 import re
 import uuid
@@ -9,7 +9,7 @@ from .catalog import ACCOUNT_ID, ADMIN_USER_ID, CustomField, Pipeline
 from .config import SandboxConfig
 from .entities import field_texts, links, render_contact, render_lead
 from .listing import int_params, matches, order, page_args, paginate, with_values
-from .state import Contact, Lead, SandboxState
+from .state import Contact, Lead, Note, SandboxState
 from .wire import Reply, Request, hal, no_content
 
 _ACCOUNT_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amocrm-sandbox-account-{ACCOUNT_ID}"))
@@ -223,3 +223,45 @@ def get_contact(state: SandboxState, config: SandboxConfig, req: Request, contac
     if contact is None or contact.in_unsorted:
         return no_content()
     return hal(render_contact(state, contact, req.base_url, "leads" in with_values(req)))
+
+
+# Lead notes. amocrm-api.md §4.5 covers only creating them; the lists follow amoCRM's notes reference (RU-NOTES:
+# GET /api/v4/{entity_type}/notes and /api/v4/{entity_type}/{entity_id}/notes) and the official SDK's NotesFilter
+# (filter[id], filter[note_type], filter[updated_at] as a unix time or a from/to range; page, limit ≤ 250).
+
+
+def _render_note(note: Note, base_url: str) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "entity_id": note.entity_id,
+        "created_by": note.created_by,
+        "updated_by": note.created_by,
+        "created_at": note.created_at,
+        "updated_at": note.updated_at,
+        "responsible_user_id": note.responsible_user_id,
+        "group_id": 0,
+        "note_type": note.note_type,
+        "params": note.params,
+        "account_id": ACCOUNT_ID,
+        "_links": links(base_url, f"/api/v4/leads/{note.entity_id}/notes/{note.id}"),
+    }
+
+
+def _filter_notes(req: Request, rows: list[Note]) -> list[Note]:
+    ids = int_params(req, "filter[id]")
+    types = {v for key, values in req.query.items() if key.startswith("filter[note_type]") for v in values}
+    rows = [n for n in rows if (not ids or n.id in ids) and (not types or n.note_type in types)]
+    exact = req.param("filter[updated_at]")
+    if exact is not None:
+        rows = [n for n in rows if exact.isdigit() and n.updated_at == int(exact)]
+    return _range(req, "updated_at", rows)
+
+
+def list_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str | None = None) -> Reply:
+    """Lead notes, all or one deal's: filters, order[updated_at|id]; 204 when nothing is found (§3)."""
+    args = page_args(req)
+    if isinstance(args, Reply):
+        return args
+    rows = [n for n in state.notes.values() if lead_id is None or n.entity_id == int(lead_id)]
+    rows = order(req, _filter_notes(req, rows), ("updated_at", "id"))
+    return paginate(req, "notes", rows, lambda n: _render_note(n, req.base_url), *args)

@@ -134,16 +134,122 @@ def test_200_leads_queued_while_amocrm_was_unreachable_arrive_in_batches(sandbox
 @pytest.mark.django_db
 def test_a_dropped_answer_after_success_does_not_make_a_second_deal(sandbox, conn):
     item = new_lead()
+    delivery.tracking_field_ids(conn)  # cached, so the next request is the complex one
     sandbox.set_faults(drop_next=1)
 
     push_lead(item.id)
+
     item.refresh_from_db()
-    assert item.state == DeliveryState.RETRYING and item.outcome_unknown
+    assert item.state == DeliveryState.DELIVERED
+    assert len(deals(sandbox)) == 1 and item.amocrm_lead_id == deals(sandbox)[0].id
+    assert len(sandbox.received(path="/api/v4/leads", method="GET")) == 1  # the look-up by marker
+    assert len(api_calls(sandbox, "/api/v4/leads/complex")) == 1
+
+
+@pytest.mark.django_db
+def test_a_lead_whose_retry_also_fails_backs_off_and_is_looked_up_before_it_is_sent_again(sandbox, conn):
+    item = new_lead()
+    delivery.tracking_field_ids(conn)
+    sandbox.set_faults(drop_next=1, error_next=2)  # the complex answer is lost, then both look-ups get a 5xx
+
+    push_lead(item.id)
+    item.refresh_from_db()
+    assert item.state == DeliveryState.RETRYING and item.outcome_unknown and item.attempts == 1
     drain()
 
     item.refresh_from_db()
     assert item.state == DeliveryState.DELIVERED
     assert len(deals(sandbox)) == 1 and item.amocrm_lead_id == deals(sandbox)[0].id
+
+
+@pytest.mark.django_db
+def test_a_batch_tries_three_times_at_once_then_backs_off_while_amocrm_keeps_failing(sandbox, conn):
+    item = new_lead()
+    delivery.tracking_field_ids(conn)
+    sandbox.set_faults(error_rate=1.0, error_statuses=[502])
+    earlier = len(sandbox.received())
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    wait = (item.next_attempt_at - timezone.now()).total_seconds()
+    assert (item.state, item.attempts) == (DeliveryState.RETRYING, 1) and 4 < wait <= 10
+    sent = [(r.method, r.path) for r in sandbox.received()[earlier:]]
+    assert sent == [("POST", "/api/v4/leads/complex"), ("GET", "/api/v4/leads"), ("GET", "/api/v4/leads")]
+
+
+def lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox, **fault) -> None:
+    real_add_lead_notes, calls = client.add_lead_notes, []
+
+    def add_lead_notes(conn, notes):
+        if not calls:
+            sandbox.set_faults(**(fault or {"drop_next": 1}))
+        calls.append(notes)
+        return real_add_lead_notes(conn, notes)
+
+    monkeypatch.setattr(client, "add_lead_notes", add_lead_notes)
+
+
+@pytest.mark.django_db
+def test_a_dropped_answer_to_the_notes_request_does_not_make_a_second_note(sandbox, conn, monkeypatch):
+    items = [new_lead(phone=f"+9989015{i:05d}", message=f"Salom {i}") for i in range(3)]
+    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox)
+
+    delivery.deliver_due()
+
+    assert Delivery.objects.filter(state=DeliveryState.DELIVERED).count() == len(items)
+    notes = sorted((n.entity_id, n.params["text"]) for n in sandbox.state.notes.values())
+    assert [entity_id for entity_id, _ in notes] == sorted(d.amocrm_lead_id for d in Delivery.objects.all())
+    assert all(text.startswith("Message: Salom") for _, text in notes)
+    assert len(api_calls(sandbox, "/api/v4/leads/notes")) == 1
+    assert len(sandbox.received(path="/api/v4/leads/notes", method="GET")) == 1  # one look-up for the batch
+
+
+@pytest.mark.django_db
+def test_a_lone_unconfirmed_note_is_looked_up_on_its_own_deal(sandbox, conn, monkeypatch):
+    item = new_lead(message="Salom")
+    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox)
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    assert item.state == DeliveryState.DELIVERED and len(sandbox.state.notes) == 1
+    assert len(sandbox.received(path=f"/api/v4/leads/{item.amocrm_lead_id}/notes", method="GET")) == 1
+    assert sandbox.received(path="/api/v4/leads/notes", method="GET") == []
+
+
+@pytest.mark.django_db
+def test_a_notes_request_refused_with_a_5xx_is_sent_again_after_the_look_up(sandbox, conn, monkeypatch):
+    item = new_lead(message="Salom")
+    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox, error_next=1)
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    assert item.state == DeliveryState.DELIVERED and item.note_sent and not item.note_outcome_unknown
+    assert len(sandbox.state.notes) == 1
+    assert len(api_calls(sandbox, "/api/v4/leads/notes")) == 2
+
+
+@pytest.mark.django_db
+def test_a_note_staff_wrote_meanwhile_is_not_taken_for_ours(sandbox, conn, monkeypatch):
+    item = new_lead(message="Salom")
+    real_add_lead_notes = client.add_lead_notes
+
+    def staff_write_first_then_the_request_fails(conn, notes):
+        if not sandbox.state.notes:
+            real_add_lead_notes(conn, [{**notes[0], "params": {"text": "Called back, no answer"}}])
+            sandbox.set_faults(error_next=1)
+        return real_add_lead_notes(conn, notes)
+
+    monkeypatch.setattr(client, "add_lead_notes", staff_write_first_then_the_request_fails)
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    texts = sorted(n.params["text"] for n in sandbox.state.notes.values())
+    assert item.state == DeliveryState.DELIVERED
+    assert texts == ["Called back, no answer", deal_payload.note_text(item.lead)]
 
 
 @pytest.mark.django_db
@@ -163,15 +269,21 @@ def test_a_worker_killed_mid_send_does_not_make_a_second_deal(sandbox, conn):
 
 
 @pytest.mark.django_db
-def test_server_errors_and_429_storms_end_with_one_deal_per_lead(sandbox, conn):
-    items = [new_lead(phone=f"+9989013{i:05d}", message="Salom") for i in range(30)]
-    sandbox.set_faults(error_rate=0.3, seed=7, force_429_next=3)
+def test_server_errors_dropped_answers_and_429_storms_end_with_every_deal_contact_and_note_once(sandbox, conn):
+    items = [new_lead(phone=f"+9989013{i:05d}", message=f"Salom {i}") for i in range(30)]
+    sandbox.set_faults(error_rate=0.3, drop_rate=0.15, seed=7, force_429_next=3)
 
     drain(rounds=60)
 
-    assert Delivery.objects.filter(state=DeliveryState.DELIVERED).count() == len(items)
-    assert sorted(Counter(d.lead_id for d in Delivery.objects.all()).values()) == [1] * 30
-    assert len(deals(sandbox)) == 30 and len(sandbox.state.notes) == 30
+    delivered = Delivery.objects.filter(state=DeliveryState.DELIVERED).select_related("lead")
+    assert delivered.count() == len(items) and len(deals(sandbox)) == len(items)
+    notes = {n.entity_id: n.params["text"] for n in sandbox.state.notes.values()}
+    assert len(sandbox.state.notes) == len(items) and len(sandbox.state.contacts) == len(items)
+    for item in delivered:
+        deal = sandbox.state.leads[item.amocrm_lead_id]
+        assert notes[deal.id] == deal_payload.note_text(item.lead)
+        assert deal.contact_ids == [item.amocrm_contact_id]
+        assert sandbox.state.contacts[item.amocrm_contact_id].name == item.lead.name
 
 
 @pytest.mark.django_db
@@ -229,8 +341,9 @@ def test_it_can_deliver_to_incoming_leads_with_the_form_details(sandbox, conn):
 
 
 @pytest.mark.django_db
-def test_it_can_find_a_contact_amocrm_already_has_for_a_new_phone(sandbox, conn):
-    sandbox_contact = _create_contact_in_amocrm(conn, "+998907776655")
+@pytest.mark.parametrize("written_in_amocrm", ["+998907776655", "998907776655", "907776655"])
+def test_it_can_find_a_contact_amocrm_already_has_for_a_new_phone(sandbox, conn, written_in_amocrm):
+    sandbox_contact = _create_contact_in_amocrm(conn, written_in_amocrm)
     conn.search_contacts_by_phone = True
     conn.save()
     item = new_lead(phone="+998907776655")
@@ -250,3 +363,65 @@ def _create_contact_in_amocrm(conn: Settings, phone: str) -> int:
                              headers={"Authorization": f"Bearer {conn.access_token}"})  # fmt: skip
     assert response.status_code == 200, response.text
     return response.json()["_embedded"]["contacts"][0]["id"]
+
+
+@pytest.mark.django_db
+def test_nothing_is_claimed_while_a_429_pause_holds_every_process(sandbox, conn):
+    item = new_lead()
+    ratelimit.pause(60)
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    assert (item.state, item.attempts) == (DeliveryState.PENDING, 0)
+    assert sandbox.received(path="/api/v4/leads/complex") == []
+    lift_429_pause()
+    push_lead(item.id)
+    assert Delivery.objects.get(id=item.id).state == DeliveryState.DELIVERED
+
+
+@pytest.mark.django_db
+def test_a_429_makes_the_batch_wait_out_the_pause_not_a_longer_backoff(sandbox, conn):
+    item = new_lead()
+    Delivery.objects.filter(id=item.id).update(attempts=6)  # exponential backoff would now be 5 to 10 minutes
+    delivery.tracking_field_ids(conn)
+    sandbox.set_faults(force_429_next=1)
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    wait = (item.next_attempt_at - timezone.now()).total_seconds()
+    assert item.state == DeliveryState.RETRYING and item.attempts == 7
+    assert 55 < wait <= 60 + 5  # amoCRM's gateway gives no Retry-After: a minute, plus a little spread
+
+
+@pytest.mark.django_db
+def test_an_attempt_our_own_limiter_held_back_is_not_counted(sandbox, conn):
+    item = new_lead()
+    delivery.tracking_field_ids(conn)
+    redis_client = ratelimit._redis().client
+    seconds, micros = redis_client.time()
+    redis_client.set(ratelimit.NEXT_SLOT_KEY, (seconds + 120) * 1_000_000 + micros, ex=120)  # the queue is full
+
+    push_lead(item.id)
+
+    item.refresh_from_db()
+    assert (item.state, item.attempts) == (DeliveryState.RETRYING, 0)
+    assert sandbox.received(path="/api/v4/leads/complex") == []
+
+
+@pytest.mark.django_db
+def test_a_person_whose_contact_was_deleted_in_amocrm_gets_a_new_one(sandbox, conn):
+    first = new_lead(phone="+998901112233")
+    push_lead(first.id)
+    first.refresh_from_db()
+    del sandbox.state.contacts[first.amocrm_contact_id]  # staff merged or deleted it in amoCRM
+    second = new_lead(phone="+998901112233")
+
+    push_lead(second.id)
+
+    second.refresh_from_db()
+    assert second.state == DeliveryState.DELIVERED
+    assert second.amocrm_contact_id in sandbox.state.contacts
+    assert len(deals(sandbox)) == 2
+    assert Delivery.objects.get(id=first.id).amocrm_contact_id is None  # never offered again

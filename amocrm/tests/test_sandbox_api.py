@@ -295,6 +295,40 @@ def test_it_adds_a_text_note_to_a_lead(api, amocrm_sandbox, on_lead_path):
     assert amocrm_sandbox.state.notes[created["id"]].params == {"text": "Called back"}
 
 
+def test_it_lists_lead_notes_by_type_and_time_changed_and_per_lead(api, amocrm_sandbox):
+    first, second = (
+        lead["id"]
+        for lead in api.post(f"{api.base}/leads", json=[{"name": "A"}, {"name": "B"}]).json()["_embedded"]["leads"]
+    )
+    old = api.post(
+        f"{api.base}/leads/notes", json=[{"entity_id": first, "note_type": "common", "params": {"text": "old"}}]
+    )
+    amocrm_sandbox.state.clock.advance(120)
+    since = amocrm_sandbox.state.clock.timestamp()
+    api.post(f"{api.base}/leads/notes", json=[
+        {"entity_id": first, "note_type": "common", "params": {"text": "new"}},
+        {"entity_id": second, "note_type": "service_message", "params": {"service": "Site", "text": "x"}},
+    ])  # fmt: skip
+
+    recent = api.get(
+        f"{api.base}/leads/notes", params={"filter[note_type]": "common", "filter[updated_at][from]": since}
+    )
+    by_lead = api.get(f"{api.base}/leads/{first}/notes")
+
+    assert recent.status_code == 200 and recent.headers["Content-Type"] == "application/hal+json"
+    (note,) = recent.json()["_embedded"]["notes"]
+    assert (note["entity_id"], note["note_type"], note["params"]) == (first, "common", {"text": "new"})
+    assert note["_links"]["self"]["href"].endswith(f"/api/v4/leads/{first}/notes/{note['id']}")
+    assert [n["params"]["text"] for n in by_lead.json()["_embedded"]["notes"]] == ["old", "new"]
+    assert old.status_code == 200
+
+
+def test_it_answers_204_when_no_note_matches(api):
+    response = api.get(f"{api.base}/leads/notes", params={"filter[note_type][]": "call_in"})
+
+    assert response.status_code == 204 and response.content == b""
+
+
 def test_it_refuses_a_note_for_a_lead_that_does_not_exist(api):
     errors = _errors(
         api.post(f"{api.base}/leads/notes", json=[{"entity_id": 1, "note_type": "common", "params": {"text": "x"}}])
