@@ -4,6 +4,7 @@ import logging
 import os
 
 from celery import Celery
+from django.core.cache import cache
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acoustic.settings")
@@ -14,17 +15,48 @@ app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 
+# How long enqueue_once_on_commit's mark says "one is waiting": longer than a queued task waits for a worker when all
+# is well. Should the task be lost (or its publish fail after the mark was set), commits in this time queue nothing
+# and the sweeper does their work; a busy queue only means a harmless second task.
+WAITING_TTL = 10
+
 
 def enqueue_on_commit(task, *args) -> None:
     """Queue a task once the current transaction commits; a broker outage is logged, never raised.
 
     Nothing is lost when queuing fails: every task's work is also found by a periodic sweeper.
     """
+    transaction.on_commit(lambda: _send(task, args))
+
+
+def enqueue_once_on_commit(task) -> None:
+    """Like enqueue_on_commit, for a task without arguments that does all the work waiting: skipped while one such
+    task is already queued and not yet started. The task calls mark_started() before it looks for work, so whatever
+    commits after that queues it anew.
+    """
 
     def send() -> None:
         try:
-            task.apply_async(args=args, retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure must not reach the caller
-            logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
+            if not cache.add(_waiting_key(task), 1, WAITING_TTL):
+                return  # the waiting task will see what was just committed
+        except Exception:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave the work to the sweeper
+            logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
+        _send(task, ())
 
     transaction.on_commit(send)
+
+
+def mark_started(task) -> None:
+    """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
+    cache.delete(_waiting_key(task))
+
+
+def _waiting_key(task) -> str:
+    return f"celery:waiting:{task.name}"
+
+
+def _send(task, args: tuple) -> None:
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure must not reach the caller
+        logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)

@@ -118,6 +118,13 @@ if DATABASES.get("default", {}).get("ENGINE", "").endswith("sqlite3"):
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     # Wait for a concurrent writer (web and worker share the file) instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+if DATABASES.get("default", {}).get("ENGINE", "").endswith("postgresql"):
+    # Each process keeps its connection between requests (a conn_max_age in DATABASE_URL wins): a new one costs a
+    # PostgreSQL backend process and a TCP and auth handshake, more than storing a lead (bench/intake.py as deployed
+    # answers about three times the leads per second). The health check replaces a connection PostgreSQL dropped
+    # (a restart) before a request relies on it.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Redis: broker, cache and rate limits. Without REDIS_URL the bundled redis-server runs on a Unix socket.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -160,6 +167,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 600,
 }
 CELERY_BEAT_SCHEDULE: dict = {
+    # Leads: dispatches every stored lead whose own run of the task was lost (broker outage, dead worker).
+    "leads-dispatch": {"task": "leads.tasks.dispatch_leads", "schedule": 15.0},
     # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
     "amocrm-keep-tokens-alive": {"task": "amocrm.tasks.keep_tokens_alive", "schedule": 24 * 60 * 60},
     # Two-way sync: deal stages changed in amoCRM that no webhook brought (and webhook events left unapplied).

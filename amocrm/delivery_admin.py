@@ -39,12 +39,13 @@ class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
     @admin.display(description=_("amoCRM"), ordering="amocrm_delivery__state")
     def delivery_state(self, lead: Lead) -> str:
         delivery = _delivery(lead)
-        return delivery.get_state_display() if delivery else "—"
+        # No delivery row yet: the lead is stored and its dispatch (which creates the row) is on its way.
+        return delivery.get_state_display() if delivery else DeliveryState.PENDING.label
 
     @admin.display(description=_("attempts"))
-    def delivery_attempts(self, lead: Lead) -> int | str:
+    def delivery_attempts(self, lead: Lead) -> int:
         delivery = _delivery(lead)
-        return delivery.attempts if delivery else "—"
+        return delivery.attempts if delivery else 0
 
     @admin.display(description=_("last error"))
     def delivery_error(self, lead: Lead) -> str:

@@ -3,14 +3,16 @@
 How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; LEAD_RATE_LIMIT is
 switched off for the server it starts):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py
+    # every request publishing its dispatch task, as with idle workers (see "No worker runs" below)
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --idle-worker
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 4000 --concurrency 16
     # PostgreSQL instead of a fresh SQLite file: give it an empty database of its own
     createdb -h 127.0.0.1 -U postgres acoustic_bench_intake
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py \
         --database-url postgres://postgres@127.0.0.1:5432/acoustic_bench_intake
-    # as deployed: DEBUG off, the project's gunicorn.conf.py, persistent database connections
+    # as deployed: DEBUG off, the project's gunicorn.conf.py (PostgreSQL connections persist, as in settings.py)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py \
-        --database-url "postgres://postgres@127.0.0.1:5432/acoustic_bench_intake?conn_max_age=60"
+        --database-url postgres://postgres@127.0.0.1:5432/acoustic_bench_intake
     dropdb -h 127.0.0.1 -U postgres acoustic_bench_intake
     # where the time goes (pip install pyinstrument into .venv first; it is not a project requirement)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --profile 500
@@ -18,12 +20,18 @@ switched off for the server it starts):
 It migrates a fresh database in a temp dir, serves bench.intake_wsgi with gunicorn (sync workers, like
 production), warms up, then sends the same number of requests to /api/leads and /bench/bare in alternating
 rounds and prints req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
+
+No worker runs. A stored lead queues leads.tasks.dispatch_leads unless one is already waiting, so without a worker
+one waits nearly all the time and most requests publish nothing (as when workers are busy). --idle-worker takes each
+task off the queue at once and clears its waiting mark, as a starting task does, without doing its work: nearly every
+request then publishes, the dearer case.
 """
 
 import argparse
 import http.client
 import itertools
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -44,6 +52,7 @@ HOST = "127.0.0.1"
 INTAKE, BARE = "/api/leads", "/bench/bare"
 GOAL_RATIO = 1.3
 CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
+WAITING_MARK = "acoustic:1:celery:waiting:{task}"  # acoustic.celery's mark, under the cache's KEY_PREFIX and version
 # As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
 HEADERS = {"Content-Type": "application/json", "User-Agent": "bench/intake", "X-Forwarded-Proto": "https"}
 
@@ -77,18 +86,21 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     env = server_env(args, redis_url, workdir)
     queued_before = queue_length(redis_url)
-    server = None
+    server, worker = None, IdleWorker(redis_url)
     try:
         migrate(env, workdir)
         if args.requests:
             server, port = start_gunicorn(env, workdir, args)
+            if args.idle_worker:
+                worker.start()
             run_load(args, port)
         if args.profile:
             profile(env, args.profile)
     finally:
+        worker.stop()
         if server is not None:
             stop(server)
-        report_queue(redis_url, queued_before, args.keep_queue)
+        report_queue(redis_url, queued_before, worker.taken, args.keep_queue)
         if args.keep:
             print(f"kept {workdir}")
         else:
@@ -108,7 +120,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", help="default $REDIS_URL")
     parser.add_argument("--no-debug", action="store_true", help="serve with DEBUG off, as in production")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N in-process requests each")
-    parser.add_argument("--keep-queue", action="store_true", help="leave the queued push_lead tasks in Redis")
+    parser.add_argument("--idle-worker", action="store_true", help="take queued tasks at once, as idle workers do")
+    parser.add_argument("--keep-queue", action="store_true", help="leave the queued tasks in Redis")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
     return parser.parse_args()
 
@@ -300,15 +313,52 @@ def queue_length(redis_url: str) -> int:
     return redis.Redis.from_url(redis_url).llen(CELERY_QUEUE)
 
 
-def report_queue(redis_url: str, before: int, keep: bool) -> None:
-    """Each stored lead queues one push_lead after commit; no worker runs, so they wait in Redis."""
+def report_queue(redis_url: str, before: int, taken: int, keep: bool) -> None:
+    """How many tasks the stored leads published (dispatch_leads, one while none waits)."""
     import redis
 
     server = redis.Redis.from_url(redis_url)
     queued = server.llen(CELERY_QUEUE) - before
-    print(f"push_lead tasks published to {redis_url} during the run: {queued}")
+    print(f"tasks published to {redis_url} during the run: {queued + taken} ({taken} taken by --idle-worker)")
     if not keep:
-        server.delete(CELERY_QUEUE)
+        # The waiting mark goes with the queue: left alone, it would stand for a task that no longer exists.
+        server.delete(CELERY_QUEUE, WAITING_MARK.format(task="leads.tasks.dispatch_leads"))
+
+
+class IdleWorker:
+    """Takes each task off the queue the moment it arrives and clears its waiting mark, doing none of its work.
+
+    A process of its own, like a worker: in a thread it would hold the GIL the client threads need.
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        self._taken = multiprocessing.Value("i", 0)
+        self._stopping = multiprocessing.Event()
+        self._process = multiprocessing.Process(target=self._run, args=(redis_url,), daemon=True)
+
+    @property
+    def taken(self) -> int:
+        return self._taken.value
+
+    def start(self) -> None:
+        self._process.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._process.is_alive():
+            self._process.join()
+
+    def _run(self, redis_url: str) -> None:
+        import redis
+
+        server = redis.Redis.from_url(redis_url)
+        while not self._stopping.is_set():
+            popped = server.blpop([CELERY_QUEUE], timeout=0.5)
+            if popped:
+                task = json.loads(popped[1])["headers"]["task"]
+                server.delete(WAITING_MARK.format(task=task))
+                with self._taken.get_lock():
+                    self._taken.value += 1
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -12,7 +12,7 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ("source", "created_at")
     date_hierarchy = "created_at"
     search_fields = ("name", "phone", "email")
-    readonly_fields = [field.name for field in Lead._meta.fields]
+    readonly_fields = [field.name for field in Lead._meta.fields if field.name != "dispatch_pending"]
 
     @admin.display(description=_("phone"), ordering="phone")
     def masked_phone(self, lead: Lead) -> str:

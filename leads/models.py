@@ -24,11 +24,15 @@ class Lead(models.Model):
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    # The lead is its own outbox: set by the intake, cleared by the worker that sends lead_stored (leads/dispatch.py).
+    # The database default lets code from before this field insert leads while a deploy is rolling out.
+    dispatch_pending = models.BooleanField(_("waiting for dispatch"), default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["id"], condition=models.Q(dispatch_pending=True), name="lead_dispatch_pending")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_phone})"

@@ -72,7 +72,7 @@ def leads_undelivered(conn: Settings, now: datetime) -> Finding | None:
     since = queue_stats.oldest_undelivered_since()
     if since is None or now - since < timedelta(minutes=settings.ALERT_UNDELIVERED_MINUTES):
         return None
-    count = Delivery.objects.filter(state__in=queue_stats.UNDELIVERED).count()
+    count = queue_stats.undelivered_count()
     what = ngettext(
         "%(count)d lead has not reached amoCRM yet; it has waited %(age)s.",
         "%(count)d leads have not reached amoCRM yet; the oldest has waited %(age)s.",

@@ -1,4 +1,7 @@
-"""A Telegram message for every stored lead, in the lead's transaction; an edit adding the deal link once it exists."""
+"""A Telegram message for every lead, in the transaction that dispatches it; an edit adding the deal link later.
+
+Both run in a worker (the lead's dispatch, the delivery's push), never in the request that stored the lead.
+"""
 
 import logging
 

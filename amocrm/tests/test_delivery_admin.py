@@ -53,3 +53,12 @@ def test_retry_delivery_leaves_delivered_leads_alone(admin_client, delivered):
     admin_client.post("/admin/leads/lead/", {"action": "retry_delivery", "_selected_action": [delivered.lead_id]})
 
     assert Delivery.objects.get().state == DeliveryState.DELIVERED
+
+
+def test_a_lead_awaiting_its_dispatch_shows_as_pending(admin_client):
+    Lead.objects.create(name="Bobur", phone="+998901112233", phone_raw="x", dispatch_pending=True)
+
+    page = admin_client.get("/admin/leads/lead/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<td class="field-delivery_state">Pending</td>' in page
+    assert '<td class="field-delivery_attempts">0</td>' in page

@@ -4,18 +4,39 @@ import pytest
 from django.utils import timezone
 
 from amocrm.models import Delivery, DeliveryState
+from amocrm.tasks import push_lead
+from leads.dispatch import dispatch
 from leads.models import Lead
+from leads.signals import lead_stored
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_stored_lead_gets_a_pending_delivery():
+def test_the_intake_leaves_the_delivery_to_the_leads_dispatch(client):
+    response = client.post("/api/leads", {"name": "Anvar", "phone": "901234567"})
+
+    assert response.status_code == 201 and not Delivery.objects.exists()
+
+
+def test_every_dispatched_lead_gets_a_pending_delivery_and_a_push(monkeypatch, django_capture_on_commit_callbacks):
+    pushed = []
+    monkeypatch.setattr(push_lead, "apply_async", lambda args, retry: pushed.append(args[0]))
+    lead = Lead.objects.create(name="A", phone="+998901234567", phone_raw="x", dispatch_pending=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch(lead.id)
+
+    delivery = Delivery.objects.get(lead=lead)
+    assert delivery.state == DeliveryState.PENDING and pushed == [delivery.id]
+
+
+def test_a_lead_announced_twice_still_has_one_delivery():
     lead = Lead.objects.create(name="A", phone="+998901234567", phone_raw="x")
-    from leads.signals import lead_stored
 
     lead_stored.send(sender=Lead, lead=lead)
+    lead_stored.send(sender=Lead, lead=lead)
 
-    assert Delivery.objects.get(lead=lead).state == DeliveryState.PENDING
+    assert Delivery.objects.filter(lead=lead).count() == 1
 
 
 def test_a_claim_takes_due_deliveries_once():

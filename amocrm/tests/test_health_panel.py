@@ -17,7 +17,7 @@ URL = "/admin/amocrm/settings/1/change/"
 def _delivery(state: str, age: timedelta = timedelta(0)) -> Delivery:
     delivery = Delivery.objects.create(lead=Lead.objects.create(name="A", phone="+998901234567", phone_raw="x"),
                                        state=state)  # fmt: skip
-    Delivery.objects.filter(id=delivery.id).update(created_at=timezone.now() - age)
+    Lead.objects.filter(id=delivery.lead_id).update(created_at=timezone.now() - age)
     return delivery
 
 
@@ -45,3 +45,12 @@ def test_it_lists_the_last_20_amocrm_errors_newest_first(admin_client, english):
     assert "HTTP 502: Bad Gateway #24" in page and "HTTP 502: Bad Gateway #5" in page
     assert "HTTP 502: Bad Gateway #4<" not in page
     assert response.context["health"].error_rate.failed == 25
+
+
+def test_a_lead_awaiting_its_dispatch_counts_as_pending_from_when_it_was_stored(admin_client, english):
+    lead = Lead.objects.create(name="A", phone="+998901234567", phone_raw="x", dispatch_pending=True)
+    Lead.objects.filter(id=lead.id).update(created_at=timezone.now() - timedelta(minutes=7))
+
+    health = admin_client.get(URL).context["health"]
+
+    assert health.pending == 1 and health.oldest_pending == "7\xa0minutes"

@@ -1,5 +1,7 @@
 import pytest
 
+from leads.signals import lead_stored
+
 
 @pytest.fixture
 def lead_payload() -> dict[str, str]:
@@ -18,3 +20,13 @@ def lead_payload() -> dict[str, str]:
         "utm_content": "banner-1",
         "utm_term": "hearing aid",
     }
+
+
+@pytest.fixture
+def received() -> list[int]:
+    """The leads lead_stored was sent for, in order."""
+    seen = []
+    receiver = lambda sender, lead, **kwargs: seen.append(lead.id)  # noqa: E731
+    lead_stored.connect(receiver)
+    yield seen
+    lead_stored.disconnect(receiver)

@@ -1,4 +1,4 @@
-"""The lead row is committed first; nothing downstream can make the request fail."""
+"""The request stores the lead and queues its dispatch; nothing downstream runs before the answer or can fail it."""
 
 import json
 
@@ -6,9 +6,9 @@ import pytest
 from celery import Celery
 from django.test import override_settings
 
-from acoustic.celery import enqueue_on_commit
+from leads import intake
 from leads.models import Lead
-from leads.signals import lead_stored
+from leads.tasks import dispatch_leads
 
 pytestmark = pytest.mark.django_db
 
@@ -18,45 +18,100 @@ unreachable.conf.broker_connection_retry = False
 unreachable.conf.broker_connection_max_retries = 0
 
 
-@unreachable.task(name="tests.push_somewhere")
-def push_somewhere(lead_id: int) -> None:
+@unreachable.task(name="tests.dispatch_somewhere")
+def dispatch_somewhere() -> None:
     raise AssertionError("never runs")
 
 
 @pytest.fixture
-def downstream_on_unreachable_broker():
-    def queue_push(sender, lead, **kwargs):
-        enqueue_on_commit(push_somewhere, lead.id)
-
-    lead_stored.connect(queue_push)
-    yield
-    lead_stored.disconnect(queue_push)
+def published(monkeypatch) -> list[tuple]:
+    """Each publish of dispatch_leads (the broker itself is not needed)."""
+    calls = []
+    monkeypatch.setattr(dispatch_leads, "apply_async", lambda args, retry: calls.append(args))
+    return calls
 
 
-@pytest.mark.usefixtures("downstream_on_unreachable_broker")
-def test_it_stores_the_lead_and_answers_201_while_the_broker_is_unreachable(
-    client, django_capture_on_commit_callbacks, caplog
-):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post("/api/leads", {"name": "Anvar", "phone": "901234567"})
+def post_lead(client, phone: str = "901234567"):
+    return client.post("/api/leads", {"name": "Anvar", "phone": phone})
+
+
+def test_it_answers_before_any_receiver_runs(client, received, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_lead(client)
+
+    assert response.status_code == 201 and received == []
+    assert Lead.objects.get(id=response.json()["id"]).dispatch_pending
+    assert published == [()]
+
+
+def test_it_answers_after_a_single_insert(client, published, django_assert_num_queries):
+    with django_assert_num_queries(1) as queries:
+        response = post_lead(client)
 
     assert response.status_code == 201
-    assert Lead.objects.filter(id=response.json()["id"]).exists()
-    assert callbacks  # every downstream push was attempted and failed quietly
-    assert "Could not queue tests.push_somewhere" in caplog.text
+    assert queries.captured_queries[0]["sql"].startswith('INSERT INTO "leads_lead"')
 
 
-def test_it_queues_downstream_work_only_after_the_lead_is_committed(client, django_capture_on_commit_callbacks):
-    seen = []
-    receiver = lambda sender, lead, **kwargs: seen.append(lead.id)  # noqa: E731
-    lead_stored.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks():
-            response = client.post("/api/leads", {"name": "Anvar", "phone": "901234567"})
-    finally:
-        lead_stored.disconnect(receiver)
+def test_it_queues_the_dispatch_only_after_the_lead_is_committed(client, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        post_lead(client)
 
-    assert seen == [response.json()["id"]]  # the receiver ran inside the transaction that stored the lead
+        assert published == []
+
+    assert len(callbacks) == 1
+
+
+def test_the_queued_task_sends_lead_stored(client, received, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_id = post_lead(client).json()["id"]
+
+    dispatch_leads()
+
+    assert received == [lead_id]
+    assert not Lead.objects.get(id=lead_id).dispatch_pending
+
+
+def test_leads_stored_while_a_dispatch_waits_share_it(client, received, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first, second = post_lead(client).json()["id"], post_lead(client, "901234568").json()["id"]
+
+    dispatch_leads()
+
+    assert published == [()]
+    assert received == [first, second]
+
+
+def test_a_lead_stored_after_the_dispatch_started_queues_another(client, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_lead(client)
+    dispatch_leads()  # a worker took the first one
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_lead(client, "901234568")
+
+    assert published == [(), ()]
+
+
+def test_it_stores_the_lead_and_answers_201_while_the_broker_is_unreachable(
+    client, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    monkeypatch.setattr(intake, "dispatch_leads", dispatch_somewhere)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_lead(client)
+
+    assert response.status_code == 201
+    assert Lead.objects.get(id=response.json()["id"]).dispatch_pending
+    assert callbacks  # the dispatch was attempted and failed quietly
+    assert "Could not queue tests.dispatch_somewhere" in caplog.text
+
+
+def test_beats_run_dispatches_a_lead_whose_task_was_lost(client, received, published):
+    lead_id = post_lead(client).json()["id"]  # its on-commit publish never even runs
+
+    dispatch_leads()  # as beat runs it every 15 s
+
+    assert received == [lead_id]
 
 
 REDIS_DOWN = {
@@ -69,10 +124,14 @@ REDIS_DOWN = {
 
 
 @override_settings(CACHES=REDIS_DOWN)
-def test_it_accepts_leads_while_redis_is_down(client):
-    response = client.post(
-        "/api/leads", data=json.dumps({"name": "Anvar", "phone": "901234567"}), content_type="application/json"
-    )
+def test_it_accepts_leads_and_queues_the_dispatch_while_redis_is_down(
+    client, published, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/leads", data=json.dumps({"name": "Anvar", "phone": "901234567"}), content_type="application/json"
+        )
 
     assert response.status_code == 201
     assert Lead.objects.count() == 1
+    assert published == [()]  # no way to tell whether one waits: queued anyway

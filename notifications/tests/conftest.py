@@ -1,11 +1,10 @@
 """Fixtures for the Telegram tests: a configured bot, leads, Telegram's answers; the amoCRM fixtures re-exported."""
 
 import pytest
-from django.db import transaction
 
 from amocrm.tests.conftest import connected, english, limiter, sandbox, sandbox_conn  # noqa: F401 - fixtures
+from leads.dispatch import dispatch
 from leads.models import Lead
-from leads.signals import lead_stored
 from notifications.models import TelegramSettings
 
 API = "https://telegram.test"
@@ -47,9 +46,8 @@ def telegram(db) -> TelegramSettings:
 
 
 def store_lead(**fields) -> Lead:
-    """A lead stored the way leads/intake.py stores one: the row and the lead_stored signal in one transaction."""
+    """A lead stored the way leads/intake.py stores one, then dispatched as its worker does (lead_stored)."""
     fields = {"name": "Dilnoza", "phone": "+998901234567", "phone_raw": "90 123 45 67", **fields}
-    with transaction.atomic():
-        lead = Lead.objects.create(**fields)
-        lead_stored.send(sender=Lead, lead=lead)
+    lead = Lead.objects.create(**fields, dispatch_pending=True)
+    dispatch(lead.id)
     return lead

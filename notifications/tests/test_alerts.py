@@ -36,7 +36,7 @@ def _lead_refused(conn: Settings) -> None:
 
 def _lead_waiting(conn: Settings) -> None:
     delivery = _delivery(state=DeliveryState.RETRYING)
-    Delivery.objects.filter(id=delivery.id).update(created_at=timezone.now() - timedelta(minutes=11))
+    Lead.objects.filter(id=delivery.lead_id).update(created_at=timezone.now() - timedelta(minutes=11))
 
 
 def _token_ending(conn: Settings) -> None:

@@ -8,6 +8,7 @@ import requests
 import responses
 from django.utils import timezone
 
+from leads.dispatch import dispatch
 from notifications import sending
 from notifications.models import MAX_ATTEMPTS, MessageKind, MessageState, TelegramMessage, TelegramSettings
 from notifications.tasks import send_telegram_message
@@ -20,13 +21,22 @@ def _sent(call_index: int = 0) -> dict:
     return json.loads(responses.calls[call_index].request.body)
 
 
-def test_it_queues_the_message_in_the_leads_transaction(telegram, django_capture_on_commit_callbacks):
+def test_it_queues_the_message_when_the_lead_is_dispatched(telegram, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         lead = store_lead()
 
     message = TelegramMessage.objects.get(lead=lead)
     assert (message.kind, message.state, message.chat_id) == (MessageKind.LEAD, MessageState.PENDING, LEADS_CHAT)
     assert len(callbacks) == 2  # the amoCRM push and the Telegram send, each queued after the commit
+
+
+def test_the_request_leaves_the_message_to_the_leads_dispatch(telegram, client, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the lead's INSERT: no settings read, no message row
+        lead_id = client.post("/api/leads", {"name": "Anvar", "phone": "901234567"}).json()["id"]
+
+    dispatch(lead_id)
+
+    assert TelegramMessage.objects.get(lead_id=lead_id).kind == MessageKind.LEAD
 
 
 @responses.activate

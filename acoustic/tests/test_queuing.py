@@ -1,0 +1,72 @@
+"""Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is queued once."""
+
+import pytest
+from celery import shared_task
+from django.test import override_settings
+
+from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started
+
+
+@shared_task(name="tests.sweep_everything")
+def sweep_everything() -> None:
+    mark_started(sweep_everything)
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple]:
+    calls = []
+    monkeypatch.setattr(sweep_everything, "apply_async", lambda args, retry: calls.append(args))
+    return calls
+
+
+def commit(django_capture_on_commit_callbacks, queue, *args) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(sweep_everything, *args)
+
+
+def test_it_queues_once_the_transaction_commits(db, published, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        enqueue_once_on_commit(sweep_everything)
+
+        assert published == []
+
+    callbacks[0]()
+    assert published == [()]
+
+
+def test_it_queues_nothing_more_while_one_task_waits(db, published, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+
+    assert published == [()]
+
+
+def test_a_started_task_lets_the_next_commit_queue_it_again(db, published, django_capture_on_commit_callbacks):
+    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+    sweep_everything()
+
+    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+
+    assert published == [(), ()]
+
+
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+                        "OPTIONS": {"socket_connect_timeout": 0.2}}}
+)  # fmt: skip
+def test_it_queues_when_redis_cannot_say_whether_one_waits(db, published, django_capture_on_commit_callbacks, caplog):
+    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+
+    assert published == [()]
+    assert "Could not check for a waiting tests.sweep_everything" in caplog.text
+
+
+def test_a_broker_outage_is_logged_not_raised(db, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    def broker_down(args, retry):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_down)
+
+    commit(django_capture_on_commit_callbacks, enqueue_on_commit, 7)
+
+    assert "Could not queue tests.sweep_everything(7,); the sweeper will pick it up" in caplog.text

@@ -1,0 +1,13 @@
+"""Celery tasks of the intake: hand stored leads on to the rest of the project. Safe to run twice, or at once."""
+
+from celery import shared_task
+
+from acoustic.celery import mark_started
+from leads import dispatch
+
+
+@shared_task(acks_late=True)
+def dispatch_leads() -> int:
+    """Send lead_stored for every lead still waiting; queued after an intake (one at a time) and every 15 s by beat."""
+    mark_started(dispatch_leads)  # before looking for leads: one committed after this queues another run
+    return dispatch.dispatch_waiting()
