@@ -163,6 +163,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A publish tries the broker once: kombu would retry for about 6 s, holding up every lead form while Redis is
+    # down. A task that is not queued loses nothing: a periodic sweep finds its work. (Workers reconnect by
+    # their own loop, broker_connection_retry, which this does not touch.)
+    "max_retries": 0,
     # Longer than the task time limit, so a slow task is not redelivered while it still runs.
     "visibility_timeout": 600,
 }

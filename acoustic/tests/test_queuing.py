@@ -1,8 +1,10 @@
 """Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is queued once."""
 
 import pytest
-from celery import shared_task
+import redis.connection
+from celery import Celery, shared_task
 from django.test import override_settings
+from kombu.exceptions import OperationalError
 
 from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started
 
@@ -70,3 +72,20 @@ def test_a_broker_outage_is_logged_not_raised(db, monkeypatch, django_capture_on
     commit(django_capture_on_commit_callbacks, enqueue_on_commit, 7)
 
     assert "Could not queue tests.sweep_everything(7,); the sweeper will pick it up" in caplog.text
+
+
+def test_a_publish_to_a_broker_that_refuses_connections_tries_once(monkeypatch):
+    project_app = Celery("project-settings")
+    project_app.config_from_object("django.conf:settings", namespace="CELERY")
+    project_app.conf.broker_url = "redis://127.0.0.1:9/0"  # nobody listens there
+    attempts, real_connect = [], redis.connection.Connection._connect
+    monkeypatch.setattr(redis.connection.Connection, "_connect", lambda conn: attempts.append(1) or real_connect(conn))
+
+    @project_app.task(name="tests.publish_nowhere")
+    def publish_nowhere() -> None:
+        raise AssertionError("never runs")
+
+    with pytest.raises(OperationalError):
+        publish_nowhere.apply_async(retry=False)
+
+    assert len(attempts) == 1  # kombu's default is three, about 6 s, while the lead form waits
