@@ -8,10 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
+from acoustic.leased_work import LeasedWork
 from acoustic.singleton import SingletonModel
 
-# Longer than one batch can take (two requests, rate-limit waits, timeouts) and shorter than patience.
-CLAIM_LEASE = timedelta(minutes=5)
 # amoCRM: refresh tokens live 3 months and are replaced at every refresh (amocrm-api.md §1.4).
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
@@ -214,8 +213,13 @@ class DeliveryState(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", _("Needs attention")
 
 
-class Delivery(models.Model):
+class Delivery(LeasedWork, models.Model):
     """One lead's way to amoCRM: every attempt is recorded here, so the admin shows what happened."""
+
+    States = DeliveryState
+    # Longer than one batch can take (its requests, quick retries, rate-limit waits, timeouts).
+    CLAIM_LEASE = timedelta(minutes=5)
+    ERROR_FIELDS = ("last_error", "last_error_path")
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
     state = models.CharField(
@@ -249,15 +253,6 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.get_state_display()}"
 
-    @staticmethod
-    def due_condition(now: datetime) -> models.Q:
-        waiting = models.Q(state__in=[DeliveryState.PENDING, DeliveryState.RETRYING], next_attempt_at__lte=now)
-        return waiting | models.Q(state=DeliveryState.SENDING, claimed_until__lt=now)  # its worker vanished
-
-    @classmethod
-    def due(cls) -> models.QuerySet:
-        return cls.objects.filter(cls.due_condition(timezone.now()))
-
     @classmethod
     def claim_due(cls, limit: int, first_id: int | None = None) -> list["Delivery"]:
         """Take up to `limit` deliveries whose time has come (first_id first), safe against other workers."""
@@ -268,13 +263,7 @@ class Delivery(models.Model):
         ids = cls._due_ids(due, limit, first_id)
         token = uuid.uuid4().hex
         # The conditional update is the claim: a row another worker took in the meantime no longer matches.
-        cls.objects.filter(due, id__in=ids).update(
-            state=DeliveryState.SENDING,
-            claim_token=token,
-            claimed_until=now + CLAIM_LEASE,
-            last_attempt_at=now,
-            attempts=models.F("attempts") + 1,
-        )
+        cls.objects.filter(due, id__in=ids).update(claim_token=token, **cls.claim_changes(now))
         return list(cls.objects.filter(claim_token=token).select_related("lead").order_by("id"))
 
     @classmethod
@@ -320,31 +309,15 @@ class Delivery(models.Model):
         self.last_error, self.last_error_path = message, path
         self._release("state", "last_error", "last_error_path")
 
-    def schedule_retry(self, message: str, delay: timedelta, counted: bool = True) -> None:
-        """Try again after `delay`; counted=False takes back the attempt the claim counted (nothing was sent)."""
-        self.state = DeliveryState.RETRYING
-        self.last_error = message
-        self.next_attempt_at = timezone.now() + delay
-        if not counted:
-            self.attempts = max(self.attempts - 1, 0)
-        self._release("state", "last_error", "next_attempt_at", "attempts")
-
     def requeue(self) -> None:
         """Back in line at once, without blame (another lead of the batch was at fault)."""
         self.state = DeliveryState.PENDING
         self.next_attempt_at = timezone.now()
         self._release("state", "next_attempt_at")
 
-    def retry_now(self) -> None:
-        """Staff pressed "Retry delivery": try again at once, keeping what is already known."""
-        self.state = DeliveryState.PENDING
-        self.next_attempt_at = timezone.now()
-        self.last_error = self.last_error_path = ""
-        self._release("state", "next_attempt_at", "last_error", "last_error_path")
-
     def _release(self, *fields: str) -> None:
-        self.claim_token, self.claimed_until = "", None
-        self._save(*fields, "claim_token", "claimed_until")
+        self.claim_token = ""
+        super()._release(*fields, "claim_token")
 
     def _save(self, *fields: str) -> None:
         self.save(update_fields=list(fields))

@@ -6,10 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
 from acoustic.backoff import backoff_delay
+from acoustic.leased_work import LeasedWork
 from acoustic.singleton import SingletonModel
 
-# Longer than one send can take (a 10 s read timeout): a worker that vanished lets the message go after this.
-CLAIM_LEASE = timedelta(minutes=2)
 # Transient failures are retried with backoff (5 s doubling to an hour): 20 attempts span about half a day.
 MAX_ATTEMPTS = 20
 _BACKOFF_BASE_SECONDS = 5
@@ -73,8 +72,12 @@ class MessageState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class TelegramMessage(models.Model):
+class TelegramMessage(LeasedWork, models.Model):
     """One message to Telegram (or one edit of it): every attempt is recorded here, so the admin shows it."""
+
+    States = MessageState
+    # Longer than one send can take (a 10 s read timeout): a worker that vanished lets the message go after this.
+    CLAIM_LEASE = timedelta(minutes=2)
 
     kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -107,26 +110,12 @@ class TelegramMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}: {self.get_state_display()}"
 
-    @staticmethod
-    def due_condition(now: datetime) -> models.Q:
-        waiting = models.Q(state__in=[MessageState.PENDING, MessageState.RETRYING], next_attempt_at__lte=now)
-        return waiting | models.Q(state=MessageState.SENDING, claimed_until__lt=now)  # its worker vanished
-
-    @classmethod
-    def due(cls) -> models.QuerySet:
-        return cls.objects.filter(cls.due_condition(timezone.now()))
-
     @classmethod
     def claim(cls, message_id: int) -> "TelegramMessage | None":
         """The message, now ours to send; None if it is not due or another worker took it first."""
         now = timezone.now()
         # The conditional update is the claim: a message another worker took no longer matches.
-        claimed = cls.objects.filter(cls.due_condition(now), id=message_id).update(
-            state=MessageState.SENDING,
-            claimed_until=now + CLAIM_LEASE,
-            last_attempt_at=now,
-            attempts=models.F("attempts") + 1,
-        )
+        claimed = cls.objects.filter(cls.due_condition(now), id=message_id).update(**cls.claim_changes(now))
         return cls.objects.select_related("lead").get(id=message_id) if claimed else None
 
     def mark_sent(self, telegram_message_id: int | None) -> None:
@@ -138,20 +127,6 @@ class TelegramMessage(models.Model):
         """Retrying cannot help (or has not helped): shown in the admin, never tried again on its own."""
         self.state, self.last_error = MessageState.FAILED, message
         self._release("state", "last_error")
-
-    def schedule_retry(self, message: str, delay: timedelta) -> None:
-        self.state, self.last_error = MessageState.RETRYING, message
-        self.next_attempt_at = timezone.now() + delay
-        self._release("state", "last_error", "next_attempt_at")
-
-    def retry_now(self) -> None:
-        """Staff pressed "Send again"."""
-        self.state, self.next_attempt_at, self.last_error = MessageState.PENDING, timezone.now(), ""
-        self._release("state", "next_attempt_at", "last_error")
-
-    def _release(self, *fields: str) -> None:
-        self.claimed_until = None
-        self.save(update_fields=[*fields, "claimed_until"])
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
