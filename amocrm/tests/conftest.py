@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+import requests
 from django.utils import translation
 
 from amocrm import oauth, ratelimit, transport
@@ -111,3 +112,11 @@ def jwt() -> Callable[..., str]:
 def _english(settings):
     """These tests read staff-facing text in the source language; the catalogs have their own tests."""
     settings.LANGUAGE_CODE = "en"
+
+
+def sandbox_api_session(sandbox) -> requests.Session:
+    """A session straight to the sandbox's API with a token of its own, as amoCRM's UI or another integration."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {sandbox.issue_tokens()['access_token']}"
+    session.base = f"{sandbox.url}/api/v4"
+    return session

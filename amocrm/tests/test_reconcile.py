@@ -10,6 +10,7 @@ from amocrm import deal_sync
 from amocrm.deal_stages import DealStage, DealStageChange, Outcome
 from amocrm.models import Delivery, Settings
 from amocrm.tasks import push_lead, reconcile_deal_stages
+from amocrm.tests.conftest import sandbox_api_session
 from amocrm.tests.deal_sync_helpers import SALES, SALES_FIRST, SALES_NEGOTIATION, WON
 from leads.models import Lead
 
@@ -26,10 +27,7 @@ def conn(sandbox_conn) -> Settings:
 @pytest.fixture
 def api(sandbox) -> requests.Session:
     """amoCRM's own UI, as it were: changes made there send no webhook (none is subscribed)."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {sandbox.issue_tokens()['access_token']}"
-    session.base = f"{sandbox.url}/api/v4"
-    return session
+    return sandbox_api_session(sandbox)
 
 
 def delivered(conn: Settings) -> Delivery:

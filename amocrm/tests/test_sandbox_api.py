@@ -3,6 +3,8 @@
 import pytest
 import requests
 
+from amocrm.tests.conftest import sandbox_api_session
+
 PHONE = {"field_code": "PHONE", "values": [{"value": "+998 90 123-45-67", "enum_code": "MOB"}]}
 EMAIL = {"field_code": "EMAIL", "values": [{"value": "ann@example.com", "enum_code": "PRIV"}]}
 MARKER_FIELD_ID = 900_203  # the "Site lead ID" text field
@@ -12,10 +14,7 @@ MARKER_FIELD_ID = 900_203  # the "Site lead ID" text field
 def api(amocrm_sandbox):
     """An authorized session; the rate limit is off here (test_sandbox_faults covers it)."""
     amocrm_sandbox.set_faults(rate_limit=0)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {amocrm_sandbox.issue_tokens()['access_token']}"
-    session.base = f"{amocrm_sandbox.url}/api/v4"
-    return session
+    return sandbox_api_session(amocrm_sandbox)
 
 
 def _marker(value):

@@ -14,16 +14,14 @@ import requests
 
 from amocrm.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FaultConfig, SandboxConfig, SandboxServer
 from amocrm.sandbox.cli import add_arguments, build_server
+from amocrm.tests.conftest import sandbox_api_session
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def api(amocrm_sandbox):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {amocrm_sandbox.issue_tokens()['access_token']}"
-    session.base = f"{amocrm_sandbox.url}/api/v4"
-    return session
+    return sandbox_api_session(amocrm_sandbox)
 
 
 def _control(sandbox, **changes):

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from amocrm.sandbox.catalog import ACCOUNT_ID, PIPELINES, WON_STATUS_ID
+from amocrm.tests.conftest import sandbox_api_session
 
 SALES, DEALERS = PIPELINES
 FIRST, NEGOTIATION = SALES.statuses[1].id, SALES.statuses[2].id
@@ -54,10 +55,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def api(amocrm_sandbox):
     amocrm_sandbox.set_faults(rate_limit=0)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {amocrm_sandbox.issue_tokens()['access_token']}"
-    session.base = f"{amocrm_sandbox.url}/api/v4"
-    return session
+    return sandbox_api_session(amocrm_sandbox)
 
 
 @pytest.fixture
