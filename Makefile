@@ -34,14 +34,17 @@ test: export DEBUG ?= 1
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, and import-linter's contracts in pyproject.toml (rooms by concern, arrows one way, no import cycles).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+messages: export DEBUG ?= 1
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l uz -l ru --ignore '.venv/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'

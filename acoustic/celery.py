@@ -46,6 +46,23 @@ def enqueue_once_on_commit(task) -> None:
     transaction.on_commit(send)
 
 
+def publish_each_or_run(task, args_list: list[tuple], run_here) -> int:
+    """The sweepers' step: queue task(*args) for each; once the broker refuses, run the rest in this process.
+
+    A sweeper exists for when messages were lost; a broker that is down as well must not leave the work waiting.
+    Returns how many were queued (the rest ran here).
+    """
+    for position, args in enumerate(args_list):
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: do the work here instead
+            logger.warning("Broker unavailable; %d of %s run in the sweeper", len(args_list) - position, task.name)
+            for rest in args_list[position:]:
+                run_here(*rest)
+            return position
+    return len(args_list)
+
+
 def mark_started(task) -> None:
     """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
     cache.delete(_waiting_key(task))

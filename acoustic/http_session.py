@@ -1,6 +1,7 @@
-"""The requests session each process uses for outgoing calls (amoCRM, Telegram)."""
+"""The requests session each process uses for outgoing calls (amoCRM, Telegram), and reading their answers."""
 
 import os
+from typing import Any
 
 import requests
 
@@ -18,3 +19,12 @@ def process_session() -> requests.Session:
         session.headers["User-Agent"] = USER_AGENT
         _sessions[pid] = session
     return _sessions[pid]
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The body as a JSON object, or {}: error pages are often HTML, and an answer must never crash its reader."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

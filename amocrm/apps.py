@@ -7,7 +7,7 @@ class AmocrmConfig(AppConfig):
     verbose_name = _("amoCRM")
 
     def ready(self) -> None:
-        from amocrm.receivers import create_delivery
+        from amocrm.tasks import create_delivery
         from leads.signals import lead_stored
 
         lead_stored.connect(create_delivery, dispatch_uid="amocrm.create_delivery")

@@ -8,13 +8,15 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from amocrm import client, delivery, ratelimit, tokens
-from amocrm.client import AmoError, ErrorKind, Pipeline
+from amocrm.api import client, ratelimit
+from amocrm.api.answers import Pipeline
+from amocrm.api.errors import AmoError, ErrorKind
+from amocrm.delivery import batch
 from amocrm.models import Delivery, Settings
 from leads.models import Lead
 
 TEST_LEAD_NAME = "Test lead from acoustic-leads"
-TEST_PHONE = "+998900000000"  # §5: PHONE with enum_code WORK
+TEST_PHONE = "+998900000000"
 
 
 @dataclass
@@ -70,7 +72,7 @@ def push_test_lead(conn: Settings) -> str:
         message=_("Sent by manage.py amocrm_test to check the connection."),
     )  # fmt: skip
     item = Delivery.objects.create(lead=lead)
-    delivery.deliver_batch(conn, Delivery.claim_due(1, first_id=item.id))
+    batch.deliver_batch(conn, Delivery.claim_due(1, first_id=item.id))
     item.refresh_from_db()
     if not item.deal_created:
         # The lead stays queued: the sweeper delivers it once amoCRM accepts it.
@@ -110,7 +112,7 @@ def _check_pipeline(conn: Settings, pipelines: list[Pipeline], report: Report) -
 
 def _add_token_expiry(conn: Settings, report: Report) -> None:
     if conn.uses_long_lived_token:
-        report.add(_("long-lived token expires"), _when(tokens.long_lived_token_expiry(conn.long_lived_token)))
+        report.add(_("long-lived token expires"), _when(conn.long_lived_token_expires_at))
         return
     report.add(_("access token expires"), _when(conn.access_token_expires_at))
     report.add(_("refresh token expires"), _when(conn.refresh_token_expires_at))

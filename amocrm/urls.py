@@ -1,14 +1,14 @@
 from django.urls import path
 
-from amocrm import views, webhook_views
+from amocrm.views import connect, staff_api, webhooks
 
 app_name = "amocrm"
 
 urlpatterns = [
-    path("authorize", views.authorize, name="authorize"),
-    path("callback", views.callback, name="callback"),
-    path("test", views.test, name="test"),
-    path("leads", views.leads, name="leads"),
-    path("disconnect", views.disconnect, name="disconnect"),
-    path("webhook/<str:secret>", webhook_views.receive, name="webhook"),
+    path("authorize", connect.authorize, name="authorize"),
+    path("callback", connect.callback, name="callback"),
+    path("test", staff_api.test, name="test"),
+    path("leads", staff_api.leads, name="leads"),
+    path("disconnect", webhooks.disconnect, name="disconnect"),
+    path("webhook/<str:secret>", webhooks.receive, name="webhook"),
 ]

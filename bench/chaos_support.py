@@ -204,7 +204,7 @@ def migrate() -> None:
 
 def connect(sandbox_url: str) -> None:
     """The admin's Connect button by hand: consent page, Allow, the project's code exchange, then the mapping."""
-    from amocrm import client, oauth
+    from amocrm.api import client, oauth
     from amocrm.models import Settings
     from amocrm.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 

@@ -13,7 +13,7 @@ How to run (a Redis DB of your own: the limiter, the Celery queue and the cache 
 
 It starts the sandbox (`manage.py amocrm_sandbox --rate-limit 7`), connects the settings row through its consent
 page and token endpoint, stores --leads leads with a delivery each, starts --workers Celery workers and calls
-queue_due_batches() every --sweep-interval seconds (as beat's sweeper would) until all are delivered. Then it
+the sweeper (sweep_deliveries) every --sweep-interval seconds (as beat's sweeper would) until all are delivered. Then it
 sends the same leads the naive way (contact, deal, note: three requests per lead, through the same limiter), and
 finally times single leads from store_lead() to the deal appearing in the sandbox on an idle queue.
 The naive pass takes about 3 × leads / 6.7 s (≈ 7.5 min for 1000). Figures only; nothing is asserted.
@@ -33,7 +33,6 @@ import time
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
-from math import ceil
 from pathlib import Path
 from queue import Empty, Queue
 from urllib.parse import parse_qs, urlsplit
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 SITE_URL = f"http://{HOST}:8000"
-AMOCRM_LIMIT = 7  # requests in any one second (amocrm-api.md §2)
+AMOCRM_LIMIT = 7  # requests in any one second (https://www.amocrm.ru/developers/content/api/recommendations)
 GOAL_LEADS_PER_SECOND = 150
 SOURCE_FIELD, PRODUCT_FIELD, MARKER_FIELD = 900_201, 900_202, 900_203  # the sandbox catalog's text fields
 CELERY_KEYS = (
@@ -109,7 +108,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--naive-leads", type=int, help="leads for the naive pass (default: all; 0 skips it)")
     parser.add_argument("--naive-threads", type=int, default=4, help="senders in the naive pass")
     parser.add_argument("--latency-samples", type=int, default=20, help="single leads timed on an idle queue")
-    parser.add_argument("--sweep-interval", type=float, default=1.0, help="seconds between queue_due_batches()")
+    parser.add_argument("--sweep-interval", type=float, default=1.0, help="seconds between sweeps (sweep_deliveries)")
     parser.add_argument("--timeout", type=float, default=600, help="give up a drain after this many seconds")
     parser.add_argument("--database-url", help="an empty database of the bench's own (default: SQLite in a temp dir)")
     parser.add_argument("--redis-url", help="default $REDIS_URL")
@@ -204,14 +203,15 @@ def clear_redis() -> None:
     """Only what this bench touches: the limiter, the Celery queue and two cache keys."""
     from django.core.cache import cache
 
-    from amocrm import delivery, ratelimit
+    from amocrm.api import catalog, ratelimit
+    from amocrm.delivery import batch
     from amocrm.models import Settings
 
     ratelimit.reset()
     server = ratelimit._redis().client  # the limiter's client: same server, no other connection
     server.delete(*CELERY_KEYS, *server.scan_iter("acoustic:metrics:amocrm:*"))
     domain = Settings.objects.values_list("domain", flat=True).first() if _migrated() else None
-    cache.delete_many([delivery._BATCH_SIZE_KEY, f"amocrm:tracking-fields:{domain}"])
+    cache.delete_many([batch._BATCH_SIZE_KEY, catalog._KEY.format(domain=domain)])
 
 
 def _migrated() -> bool:
@@ -222,7 +222,7 @@ def _migrated() -> bool:
 
 def connect(sandbox_url: str, configure: bool = False) -> None:
     """The admin's Connect button by hand: consent page, Allow, then the project's own code exchange."""
-    from amocrm import client, oauth
+    from amocrm.api import client, oauth
     from amocrm.models import Settings
     from amocrm.sandbox.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
@@ -316,8 +316,8 @@ def batched_drain(args: argparse.Namespace, sandbox_url: str) -> Drain:
     """The engine as deployed: the sweeper queues push_lead per batch of due deliveries; workers send."""
     from django.db.models import Max
 
-    from amocrm.delivery import current_batch_size, queue_due_batches
     from amocrm.models import Delivery, DeliveryState
+    from amocrm.tasks import sweep_deliveries
 
     started = time.time()
     deadline, next_sweep, pushes = started + args.timeout, 0.0, 0
@@ -326,7 +326,7 @@ def batched_drain(args: argparse.Namespace, sandbox_url: str) -> Drain:
             print(f"batched drain: gave up after {args.timeout:.0f} s")
             break
         if time.monotonic() >= next_sweep:
-            pushes += ceil(queue_due_batches() / current_batch_size())  # it queues one push per batch-size ids
+            pushes += sweep_deliveries()  # beat's sweeper: one push per batch of due deliveries
             next_sweep = time.monotonic() + args.sweep_interval
         time.sleep(0.02)
     last = Delivery.objects.aggregate(last=Max("delivered_at"))["last"]
@@ -365,7 +365,7 @@ def naive_drain(sandbox_url: str, leads: list, threads: int) -> Drain:
 
 
 def naive_sender(conn, work: Queue) -> None:
-    from amocrm import deal_payload
+    from amocrm.delivery import payload as deal_payload
 
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {conn.access_token}"
@@ -385,13 +385,13 @@ def naive_sender(conn, work: Queue) -> None:
 
 
 def naive_post(session: requests.Session, conn, path: str, item: dict) -> dict:
-    from amocrm import ratelimit, transport
+    from amocrm.api import errors, ratelimit, transport
 
     for _attempt in range(5):
         ratelimit.acquire(timeout=None)
         response = session.post(conn.base_url + path, json=[item], timeout=transport.TIMEOUT)
         if response.status_code == 429:
-            ratelimit.pause(transport.DEFAULT_RETRY_AFTER)  # as the project does after a 429
+            ratelimit.pause(errors.DEFAULT_RETRY_AFTER)  # as the project does after a 429
             continue
         response.raise_for_status()
         return response.json()["_embedded"]

@@ -18,10 +18,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acoustic.settings")
 import redis  # noqa: E402 - needs the project on sys.path first
 from django.conf import settings  # noqa: E402
 
-from amocrm import ratelimit  # noqa: E402
+from amocrm.api import ratelimit  # noqa: E402
 
 SECOND_US = 1_000_000
-AMOCRM_LIMIT = 7  # requests in any one second (amocrm-api.md §2)
+AMOCRM_LIMIT = 7  # requests in any one second (https://www.amocrm.ru/developers/content/api/recommendations)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """What /metrics serves, in Prometheus text format, read fresh at every scrape from state every process shares.
 
-Request counters and latencies come from Redis (amocrm.request_metrics: every process adds to the same hashes);
+Request counters and latencies come from Redis (amocrm.api.request_metrics: every process adds to the same hashes);
 queue depth, deliveries, Telegram messages and alerts are counted in the database. Nothing is kept in this
 process's memory, so whichever gunicorn worker answers the scrape, the numbers are the same.
 """
@@ -13,7 +13,8 @@ from django.db.models import Count
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from amocrm import queue_stats, request_metrics
+from amocrm.api import request_metrics
+from amocrm.delivery import stats
 from amocrm.models import Settings
 from notifications.models import Alert, TelegramMessage
 
@@ -57,19 +58,19 @@ def amocrm_requests() -> Iterator[Metric]:
 
 
 def amocrm_deliveries() -> Iterator[Metric]:
-    counts = queue_stats.counts_by_state()
+    counts = stats.counts_by_state()
     by_state = GaugeMetricFamily("acoustic_amocrm_deliveries", "Leads by amoCRM delivery state.", labels=["state"])
     for state, value in counts.items():
         by_state.add_metric([state], value)
-    depth = sum(counts[state] for state in queue_stats.UNDELIVERED)
+    depth = sum(counts[state] for state in stats.UNDELIVERED)
     yield by_state
     yield GaugeMetricFamily("acoustic_amocrm_queue_depth", "Leads on their way to amoCRM.", value=depth)
     yield GaugeMetricFamily(
         "acoustic_amocrm_oldest_pending_age_seconds", "Age of the oldest lead on its way to amoCRM (0: none).",
-        value=queue_stats.oldest_undelivered_age(),
+        value=stats.oldest_undelivered_age(),
     )  # fmt: skip
     yield CounterMetricFamily("acoustic_amocrm_delivery_retries", "Delivery attempts after the first.",
-                              value=queue_stats.retries())  # fmt: skip
+                              value=stats.retries())  # fmt: skip
     yield from _connection()
 
 

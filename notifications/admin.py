@@ -1,21 +1,18 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
-from django.urls import path
+from django.http import HttpRequest
+from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
-from acoustic.celery import enqueue_on_commit
-from notifications import sending
+from acoustic.singleton_admin import SingletonAdmin
+from notifications import sending, tasks
 from notifications.admin_forms import TelegramSettingsForm
 from notifications.models import Alert, MessageState, TelegramMessage, TelegramSettings
 
 
 @admin.register(TelegramSettings)
-class TelegramSettingsAdmin(admin.ModelAdmin):
+class TelegramSettingsAdmin(SingletonAdmin):
     """One row, opened straight on its change page, with a "Send test message" button."""
 
     form = TelegramSettingsForm
@@ -25,36 +22,18 @@ class TelegramSettingsAdmin(admin.ModelAdmin):
         (_("Alerts"), {"fields": ("alerts_enabled", "alerts_chat_id")}),
     )
 
-    def get_urls(self) -> list:
-        wrap = self.admin_site.admin_view
-        return [
-            path("test/", wrap(require_POST(self.test_message_view)), name="notifications_telegramsettings_test"),
-            *super().get_urls(),  # after ours: the default "<object_id>/" pattern would swallow "test/"
-        ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not TelegramSettings.objects.exists()
-
-    def has_delete_permission(self, request: HttpRequest, obj: TelegramSettings | None = None) -> bool:
-        return False
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponseRedirect:
-        return redirect("admin:notifications_telegramsettings_change", TelegramSettings.load().pk)
+    def button_urls(self) -> list[URLPattern]:
+        return [self.button("test/", send_test_messages, "notifications_telegramsettings_test")]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         context = {**(extra_context or {}), "conf": TelegramSettings.load(), "alerts": Alert.objects.all()}
         return super().change_view(request, object_id, form_url, context)
 
-    def save_model(self, request: HttpRequest, obj: TelegramSettings, form: TelegramSettingsForm, change: bool):
-        form.save_edited(obj)
 
-    def test_message_view(self, request: HttpRequest) -> HttpResponse:
-        """POST from the "Send test message" button: Telegram's answer for each chat, as a message."""
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        for ok, text in sending.send_test_messages(TelegramSettings.load()):
-            messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, text)
-        return redirect("admin:notifications_telegramsettings_change", 1)
+def send_test_messages(request: HttpRequest) -> None:
+    """The "Send test message" button: Telegram's answer for each chat, as a message."""
+    for ok, text in sending.send_test_messages(TelegramSettings.load()):
+        messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, text)
 
 
 @admin.register(TelegramMessage)
@@ -71,12 +50,10 @@ class TelegramMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again"))
     def send_again(self, request: HttpRequest, queryset: QuerySet[TelegramMessage]) -> None:
-        from notifications.tasks import send_telegram_message
-
         again = queryset.exclude(state__in=[MessageState.SENT, MessageState.SENDING])
         for message in again:
             message.retry_now()
-            enqueue_on_commit(send_telegram_message, message.id)
+            tasks.queue_message(message.id)
         text = ngettext("%(count)d message queued.", "%(count)d messages queued.", len(again))
         self.message_user(request, text % {"count": len(again)}, messages.SUCCESS)
 

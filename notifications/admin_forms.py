@@ -3,25 +3,23 @@
 import re
 
 from django import forms
-from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from acoustic.singleton_admin import SingletonSettingsForm, secret_input
 from notifications.models import TelegramSettings
 
-EDITED_FIELDS = ["bot_token", "leads_enabled", "leads_chat_id", "alerts_enabled", "alerts_chat_id"]
+EDITED_FIELDS = ("bot_token", "leads_enabled", "leads_chat_id", "alerts_enabled", "alerts_chat_id")
 # https://core.telegram.org/bots/api#sendmessage: an integer chat id (groups are negative) or @channelusername.
 _CHAT_ID = re.compile(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{3,}")
 _BOT_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 
 
-class TelegramSettingsForm(forms.ModelForm):
-    # render_value=False: the stored token never goes back to the browser, not even masked.
-    bot_token = forms.CharField(
-        label=capfirst(TelegramSettings._meta.get_field("bot_token").verbose_name),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-    )
+class TelegramSettingsForm(SingletonSettingsForm):
+    edited_fields = EDITED_FIELDS
+    secret_fields = ("bot_token",)
+
+    bot_token = secret_input(TelegramSettings, "bot_token")
 
     class Meta:
         model = TelegramSettings
@@ -29,32 +27,20 @@ class TelegramSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["bot_token"]
-        field.help_text = (
-            gettext("Set. Leave blank to keep it.")
-            if self.instance.bot_token
-            else _("From @BotFather, e.g. 123456:ABC-DEF…")
-        )
+        if not self.instance.bot_token:
+            self.fields["bot_token"].help_text = _("From @BotFather, e.g. 123456:ABC-DEF…")
 
     def clean_bot_token(self) -> str:
         typed = self.cleaned_data["bot_token"].strip()
         if typed and not _BOT_TOKEN.fullmatch(typed):
             raise forms.ValidationError(gettext("A bot token looks like 123456789:AAH… (from @BotFather)."))
-        return typed or self.instance.bot_token
+        return typed
 
     def clean_leads_chat_id(self) -> str:
         return _chat_id(self.cleaned_data["leads_chat_id"])
 
     def clean_alerts_chat_id(self) -> str:
         return _chat_id(self.cleaned_data["alerts_chat_id"])
-
-    def typed_token(self) -> bool:
-        return bool(self.data.get(self.add_prefix("bot_token"), "").strip())
-
-    def save_edited(self, conf: TelegramSettings) -> None:
-        """Save the fields this page edits (the token only when typed), never the send outcomes."""
-        names = [name for name in EDITED_FIELDS if name != "bot_token" or self.typed_token()]
-        conf.save(update_fields=[*names, "updated_at"])
 
 
 def _chat_id(value: str) -> str:

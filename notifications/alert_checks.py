@@ -15,12 +15,11 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from amocrm import queue_stats, request_log
-from amocrm.connection_panel import EXPIRY_WARNING, token_expires_at
+from amocrm.api import request_log
+from amocrm.delivery import stats
 from amocrm.models import ConnectionState, Delivery, DeliveryState, Settings
 from notifications.models import AlertKind
 
-ERROR_RATE_WINDOW = timedelta(minutes=15)
 ERROR_RATE_MIN_REQUESTS = 10  # fewer requests than this say nothing about amoCRM's health
 ERROR_RATE_SHARE = 0.5
 
@@ -69,10 +68,10 @@ def leads_need_attention(conn: Settings, now: datetime) -> Finding | None:
 
 
 def leads_undelivered(conn: Settings, now: datetime) -> Finding | None:
-    since = queue_stats.oldest_undelivered_since()
+    since = stats.oldest_undelivered_since()
     if since is None or now - since < timedelta(minutes=settings.ALERT_UNDELIVERED_MINUTES):
         return None
-    count = queue_stats.undelivered_count()
+    count = stats.undelivered_count()
     what = ngettext(
         "%(count)d lead has not reached amoCRM yet; it has waited %(age)s.",
         "%(count)d leads have not reached amoCRM yet; the oldest has waited %(age)s.",
@@ -83,10 +82,9 @@ def leads_undelivered(conn: Settings, now: datetime) -> Finding | None:
 
 
 def token_expiring(conn: Settings, now: datetime) -> Finding | None:
-    ends = token_expires_at(conn) if conn.uses_long_lived_token else conn.refresh_token_expires_at
-    if not conn.is_connected or ends is None or ends - now > EXPIRY_WARNING:
+    if not conn.is_connected or not conn.credentials_end_soon(now):
         return None
-    when = formats.date_format(timezone.localtime(ends), "DATETIME_FORMAT")
+    when = formats.date_format(timezone.localtime(conn.credentials_end_at), "DATETIME_FORMAT")
     what = _("The amoCRM token ends on %(date)s; after that no lead reaches amoCRM.") % {"date": when}
     if conn.uses_long_lived_token:
         todo = _("Create a new long-lived token in amoCRM and paste it at %(url)s.")
@@ -96,7 +94,7 @@ def token_expiring(conn: Settings, now: datetime) -> Finding | None:
 
 
 def error_rate_high(conn: Settings, now: datetime) -> Finding | None:
-    rate = request_log.error_rate(ERROR_RATE_WINDOW, now)
+    rate = request_log.error_rate(now=now)
     if rate.total < ERROR_RATE_MIN_REQUESTS or rate.share < ERROR_RATE_SHARE:
         return None
     latest = request_log.recent_errors(1)

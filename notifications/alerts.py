@@ -57,11 +57,11 @@ def _resolve(alert: Alert, now: datetime) -> None:
 
 
 def _announce(alert: Alert, text: str) -> bool:
-    """Queue the message to the alerts chat; False when alerts are off or have nowhere to go."""
+    """Store the message to the alerts chat (check_alerts sends it); False when alerts are off or go nowhere."""
     conf = TelegramSettings.load()
     if not conf.sends_alerts:
         return False
-    sending.queue(MessageKind.ALERT, conf.alerts_chat_id, text, alert=alert)
+    sending.store(MessageKind.ALERT, conf.alerts_chat_id, text, alert=alert)
     return True
 
 

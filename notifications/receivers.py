@@ -9,7 +9,7 @@ from django.db import transaction
 
 from amocrm.models import Delivery
 from leads.models import Lead
-from notifications import sending
+from notifications import sending, tasks
 from notifications.lead_message import lead_text
 from notifications.models import MessageKind, TelegramMessage, TelegramSettings
 
@@ -22,7 +22,7 @@ def queue_lead_message(sender, lead: Lead, **kwargs) -> None:
         return
     try:
         with transaction.atomic():  # a savepoint: whatever goes wrong here, the lead itself is stored
-            sending.queue(MessageKind.LEAD, conf.leads_chat_id, lead_text(lead), lead_id=lead.pk)
+            tasks.queue_message(sending.store(MessageKind.LEAD, conf.leads_chat_id, lead_text(lead), lead_id=lead.pk))
     except Exception:  # noqa: BLE001 - a notification must never cost a lead
         logger.exception("Could not queue the Telegram message for lead %s", lead.pk)
 
@@ -33,4 +33,5 @@ def queue_deal_link(sender, delivery: Delivery, deal_url: str, **kwargs) -> None
     original = sent_for_lead.filter(kind=MessageKind.LEAD).first()
     if not deal_url or original is None or sent_for_lead.filter(kind=MessageKind.DEAL_LINK).exists():
         return
-    sending.queue(MessageKind.DEAL_LINK, original.chat_id, lead_text(delivery.lead, deal_url), lead_id=delivery.lead_id)
+    text = lead_text(delivery.lead, deal_url)
+    tasks.queue_message(sending.store(MessageKind.DEAL_LINK, original.chat_id, text, lead_id=delivery.lead_id))

@@ -10,8 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from acoustic.celery import enqueue_on_commit
-from notifications import telegram
+from notifications import transport
 from notifications.models import (
     MAX_ATTEMPTS,
     Alert,
@@ -21,7 +20,7 @@ from notifications.models import (
     TelegramSettings,
     retry_delay,
 )
-from notifications.telegram import TelegramError
+from notifications.transport import TelegramError
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +28,9 @@ logger = logging.getLogger(__name__)
 WAIT_FOR_LEAD_MESSAGE = timedelta(seconds=15)
 
 
-def queue(kind: str, chat_id: str, text: str, *, lead_id: int | None = None, alert: Alert | None = None) -> None:
-    """Store the message and send it once the current transaction commits (the sweeper is the safety net)."""
-    from notifications.tasks import send_telegram_message
-
-    message = TelegramMessage.objects.create(kind=kind, chat_id=chat_id, text=text, lead_id=lead_id, alert=alert)
-    enqueue_on_commit(send_telegram_message, message.id)
+def store(kind: str, chat_id: str, text: str, *, lead_id: int | None = None, alert: Alert | None = None) -> int:
+    """Store the message to send (the caller queues its send; the sweeper is the safety net); its id."""
+    return TelegramMessage.objects.create(kind=kind, chat_id=chat_id, text=text, lead_id=lead_id, alert=alert).id
 
 
 def deliver(message_id: int) -> None:
@@ -58,26 +54,10 @@ def deliver(message_id: int) -> None:
     conf.record_success()
 
 
-def queue_due(limit: int = 100) -> int:
-    """The sweeper's step: queue a send for each due message (lost task, dead worker, retry time come)."""
-    due_ids = list(TelegramMessage.due().order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
-    for position, message_id in enumerate(due_ids):
-        if not _queued(message_id):
-            logger.warning("Broker unavailable; the Telegram sweeper sends %d messages itself", len(due_ids) - position)
-            for unqueued_id in due_ids[position:]:
-                deliver(unqueued_id)
-            break
-    return len(due_ids)
-
-
-def _queued(message_id: int) -> bool:
-    from notifications.tasks import send_telegram_message
-
-    try:
-        send_telegram_message.apply_async(args=(message_id,), retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure: the caller sends the message itself
-        return False
-    return True
+def due_ids(limit: int = 100, kind: str | None = None) -> list[int]:
+    """Messages whose time has come (new, retry time come, or left by a dead worker), oldest first."""
+    due = TelegramMessage.due() if kind is None else TelegramMessage.due().filter(kind=kind)
+    return list(due.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
 
 
 def _switched_on(conf: TelegramSettings, message: TelegramMessage) -> bool:
@@ -99,12 +79,12 @@ def _lead_message(message: TelegramMessage) -> TelegramMessage | None:
 def _send(conf: TelegramSettings, message: TelegramMessage) -> int | None:
     """Send the message, or for a deal link edit the lead's message; the new Telegram message id, if any."""
     if message.kind != MessageKind.DEAL_LINK:
-        return telegram.send_message(conf.bot_token, message.chat_id, message.text)
+        return transport.send_message(conf.bot_token, message.chat_id, message.text)
     original = _lead_message(message)
     if original is None or original.state != MessageState.SENT:
         raise TelegramError(_("The lead's message was never sent, so there is nothing to add the link to."),
                             permanent=True)  # fmt: skip
-    telegram.edit_message_text(conf.bot_token, original.chat_id, original.telegram_message_id, message.text)
+    transport.edit_message_text(conf.bot_token, original.chat_id, original.telegram_message_id, message.text)
     return None
 
 
@@ -131,7 +111,7 @@ def send_test_messages(conf: TelegramSettings) -> list[tuple[bool, str]]:
 def _send_test_message(conf: TelegramSettings, chat_id: str) -> tuple[bool, str]:
     text = _("✅ Test message from the Acoustic.uz site: new leads and alerts will arrive here.")
     try:
-        message_id = telegram.send_message(conf.bot_token, chat_id, text)
+        message_id = transport.send_message(conf.bot_token, chat_id, text)
     except TelegramError as error:
         conf.record_error(error.message)
         return False, _("Telegram answered for chat %(chat)s: %(error)s") % {"chat": chat_id, "error": error.message}

@@ -5,7 +5,14 @@ They are separate from amoCRM's tasks: a Telegram outage leaves amoCRM delivery 
 
 from celery import shared_task
 
+from acoustic.celery import enqueue_on_commit, publish_each_or_run
 from notifications import alerts, sending
+from notifications.models import MessageKind
+
+
+def queue_message(message_id: int) -> None:
+    """Send a stored message once the current transaction commits (the sweeper is the safety net)."""
+    enqueue_on_commit(send_telegram_message, message_id)
 
 
 @shared_task(acks_late=True)
@@ -17,10 +24,18 @@ def send_telegram_message(message_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_telegram_messages() -> int:
     """Queue a send for every due message (retries, lost tasks, dead workers); runs every 30 s from beat."""
-    return sending.queue_due()
+    due = sending.due_ids()
+    _send_each(due)
+    return len(due)
 
 
 @shared_task
 def check_alerts() -> list[str]:
-    """Raise, repeat or resolve each alert; runs every minute from beat. Returns the alerts now active."""
-    return alerts.evaluate_alerts()
+    """Raise, repeat or resolve each alert, then send what that said; runs every minute from beat."""
+    active = alerts.evaluate_alerts()
+    _send_each(sending.due_ids(kind=MessageKind.ALERT))
+    return active
+
+
+def _send_each(message_ids: list[int]) -> None:
+    publish_each_or_run(send_telegram_message, [(message_id,) for message_id in message_ids], run_here=sending.deliver)

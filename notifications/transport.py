@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from acoustic.http_session import process_session
+from acoustic.http_session import json_object, process_session
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,7 @@ def _call(token: str, method: str, payload: dict[str, Any]) -> Any:
 
 def _result(response: requests.Response) -> Any:
     """The `result` of an ok answer; a TelegramError for anything else."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+    body = json_object(response)
     if response.status_code == 200 and body.get("ok") is True:
         return body.get("result")
     raise _error_from(response.status_code, body)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from acoustic.request_charset import readable_content_type
 from acoustic.wsgi import application
-from amocrm import transport
+from amocrm.api import transport
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.models import Lead
 

@@ -12,7 +12,7 @@ import requests
 from django.test import Client
 
 from acoustic.logging import JsonFormatter
-from amocrm import oauth
+from amocrm.api import oauth
 from amocrm.models import ConnectionState, Delivery, Settings
 from amocrm.tasks import push_lead
 from leads.models import Lead

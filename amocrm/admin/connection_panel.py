@@ -1,16 +1,12 @@
 """What the settings page says about the connection: state, account, token expiry and warnings."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from amocrm import client
 from amocrm.models import ConnectionState, Settings
-
-# Warn this long before a token ends, so staff reconnect on a quiet day rather than after leads stop.
-EXPIRY_WARNING = timedelta(days=14)
 
 
 @dataclass
@@ -30,22 +26,14 @@ class Panel:
     warnings: list[str]
 
 
-def token_expires_at(conn: Settings) -> datetime | None:
-    """When the token in use ends: read from a long-lived token itself, else the stored OAuth expiry."""
-    if conn.uses_long_lived_token:
-        return client.long_lived_token_expiry(conn.long_lived_token)
-    return conn.access_token_expires_at
-
-
 def _warnings(conn: Settings, now: datetime) -> list[str]:
-    if conn.uses_long_lived_token:
-        ends, text = token_expires_at(conn), _("The long-lived token ends on %(date)s. Paste a new one before then.")
-    else:
-        ends = conn.refresh_token_expires_at if conn.refresh_token else None
-        text = _("The refresh token ends on %(date)s. Press Reconnect before then, or leads stop reaching amoCRM.")
-    if ends is None or ends - now > EXPIRY_WARNING:
+    if not conn.credentials_end_soon(now):
         return []
-    return [text % {"date": formats.date_format(timezone.localtime(ends), "DATETIME_FORMAT")}]
+    if conn.uses_long_lived_token:
+        text = _("The long-lived token ends on %(date)s. Paste a new one before then.")
+    else:
+        text = _("The refresh token ends on %(date)s. Press Reconnect before then, or leads stop reaching amoCRM.")
+    return [text % {"date": formats.date_format(timezone.localtime(conn.credentials_end_at), "DATETIME_FORMAT")}]
 
 
 def panel(conn: Settings) -> Panel:
@@ -56,7 +44,7 @@ def panel(conn: Settings) -> Panel:
         uses_long_lived_token=conn.uses_long_lived_token,
         account_name=conn.account_name,
         connected_at=conn.connected_at,
-        access_token_expires_at=token_expires_at(conn),
+        access_token_expires_at=conn.token_expires_at,
         refresh_token_expires_at=None if conn.uses_long_lived_token else conn.refresh_token_expires_at,
         last_success_at=conn.last_success_at,
         last_error=conn.last_error,

@@ -1,5 +1,5 @@
 """The lead list's view of each deal in amoCRM: won, lost or in progress (and where), how fast it was answered,
-and the stages it went through. delivery_admin.py mixes these into the lead admin.
+and the stages it went through. lead_list.py mixes these into the lead admin.
 """
 
 from django.contrib import admin
@@ -10,8 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from amocrm.deal_stages import LOST_STATUS_ID, WON_STATUS_ID, DealStage, Outcome
-from amocrm.models import Delivery
+from amocrm.models import LOST_STATUS_ID, WON_STATUS_ID, DealStage, Delivery, Outcome
 from leads.models import Lead
 
 _STATUS = "amocrm_delivery__deal_stage__status_id"
@@ -52,7 +51,7 @@ class DealStageColumns:
         stage = _deal_stage(lead)
         if stage is not None:
             return stage.label
-        delivery = _delivery(lead)
+        delivery = delivery_of(lead)
         return str(Outcome.IN_PROGRESS.label) if delivery and delivery.deal_created else "—"
 
     @admin.display(description=_("answered in"), ordering=_ANSWER_TIME)
@@ -88,7 +87,7 @@ def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
-def _delivery(lead: Lead) -> Delivery | None:
+def delivery_of(lead: Lead) -> Delivery | None:
     try:
         return lead.amocrm_delivery
     except Delivery.DoesNotExist:
@@ -103,5 +102,5 @@ def _stage_of(delivery: Delivery) -> DealStage | None:
 
 
 def _deal_stage(lead: Lead) -> DealStage | None:
-    delivery = _delivery(lead)
+    delivery = delivery_of(lead)
     return _stage_of(delivery) if delivery else None

@@ -1,16 +1,14 @@
 """What the settings page says about delivery: leads waiting, the oldest one, and amoCRM's latest errors."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from amocrm import queue_stats, request_log
-from amocrm.models import DeliveryState
-from amocrm.request_log import ErrorRate, RequestLog
-
-ERROR_RATE_WINDOW = timedelta(minutes=15)
+from amocrm.api import request_log
+from amocrm.api.request_log import ErrorRate
+from amocrm.delivery import stats
+from amocrm.models import DeliveryState, RequestLog
 
 
 @dataclass
@@ -25,14 +23,14 @@ class HealthPanel:
 
 
 def health_panel() -> HealthPanel:
-    counts = queue_stats.counts_by_state()
-    since = queue_stats.oldest_undelivered_since()
+    counts = stats.counts_by_state()
+    since = stats.oldest_undelivered_since()
     return HealthPanel(
         pending=counts[DeliveryState.PENDING] + counts[DeliveryState.SENDING],
         retrying=counts[DeliveryState.RETRYING],
         needs_attention=counts[DeliveryState.NEEDS_ATTENTION],
         delivered=counts[DeliveryState.DELIVERED],
         oldest_pending=timesince(since, timezone.now()) if since else "",
-        error_rate=request_log.error_rate(ERROR_RATE_WINDOW),
+        error_rate=request_log.error_rate(),
         recent_errors=request_log.recent_errors(20),
     )

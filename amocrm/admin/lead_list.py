@@ -6,8 +6,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from acoustic.celery import enqueue_on_commit
-from amocrm.deal_stage_admin import DealOutcomeFilter, DealStageColumns, DealStageFields
+from amocrm import tasks
+from amocrm.admin.deal_columns import DealOutcomeFilter, DealStageColumns, DealStageFields, delivery_of
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.admin import LeadAdmin
 from leads.models import Lead
@@ -38,18 +38,18 @@ class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
 
     @admin.display(description=_("amoCRM"), ordering="amocrm_delivery__state")
     def delivery_state(self, lead: Lead) -> str:
-        delivery = _delivery(lead)
+        delivery = delivery_of(lead)
         # No delivery row yet: the lead is stored and its dispatch (which creates the row) is on its way.
         return delivery.get_state_display() if delivery else DeliveryState.PENDING.label
 
     @admin.display(description=_("attempts"))
     def delivery_attempts(self, lead: Lead) -> int:
-        delivery = _delivery(lead)
+        delivery = delivery_of(lead)
         return delivery.attempts if delivery else 0
 
     @admin.display(description=_("last error"))
     def delivery_error(self, lead: Lead) -> str:
-        delivery = _delivery(lead)
+        delivery = delivery_of(lead)
         if not delivery or not delivery.last_error:
             return ""
         where = f" ({delivery.last_error_path})" if delivery.last_error_path else ""
@@ -57,7 +57,7 @@ class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
 
     @admin.display(description=_("deal"))
     def deal_link(self, lead: Lead) -> str:
-        delivery = _delivery(lead)
+        delivery = delivery_of(lead)
         if not delivery or not delivery.deal_created:
             return ""
         url = delivery.deal_url(Settings.load().base_url)
@@ -65,22 +65,13 @@ class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
 
     @admin.action(description=_("Retry delivery to amoCRM"))
     def retry_delivery(self, request, queryset: QuerySet[Lead]) -> None:
-        from amocrm.tasks import push_lead
-
         retried = 0
         for delivery in Delivery.objects.filter(lead__in=queryset).exclude(state=DeliveryState.DELIVERED):
             delivery.retry_now()
-            enqueue_on_commit(push_lead, delivery.id)
+            tasks.queue_push(delivery.id)
             retried += 1
         message = ngettext("%(count)d lead queued for delivery.", "%(count)d leads queued for delivery.", retried)
         self.message_user(request, message % {"count": retried}, messages.SUCCESS)
-
-
-def _delivery(lead: Lead) -> Delivery | None:
-    try:
-        return lead.amocrm_delivery
-    except Delivery.DoesNotExist:
-        return None
 
 
 admin.site.unregister(Lead)

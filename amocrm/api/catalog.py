@@ -1,65 +1,101 @@
-"""amoCRM's pipelines and stages, cached for a few minutes: stage names, and where the site's new deals start."""
+"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields.
+
+The settings page's dropdowns, stage names in the lead list, where new deals start and the tracking (UTM) field
+ids all come from here. One key per account, one lifetime; a caller that needs fresher data (the settings page)
+asks for a maximum age instead of keeping its own copy.
+"""
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
-from amocrm import client
-from amocrm.client import AmoError, Pipeline
+from amocrm.api import client
+from amocrm.api.answers import CustomField, Pipeline
+from amocrm.api.errors import AmoError
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
-UNSORTED_TYPE = 1  # §4.6: a status of type 1 is the pipeline's Unsorted
+# The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
+_KEY = "amocrm:account-catalog:v2:{domain}"
+# A stage of type 1 is the pipeline's Unsorted.
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
+UNSORTED_TYPE = 1
+TRACKING_FIELD_TYPE = "tracking_data"
 
 
 @dataclass(frozen=True)
-class StageCatalog:
+class AccountCatalog:
     pipelines: list[Pipeline]
+    fields: list[CustomField]  # the deals' custom fields
+    loaded_at: float  # time.time() when amoCRM was asked
 
     def names(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
         """(pipeline name, stage name); empty strings for a stage amoCRM no longer lists."""
-        pipeline = self._pipeline(pipeline_id)
+        pipeline = self.pipeline(pipeline_id)
         status = next((s for s in pipeline.statuses if s.id == status_id), None) if pipeline else None
         return (pipeline.name if pipeline else "", status.name if status else "")
 
+    def pipeline(self, pipeline_id: int | None) -> Pipeline | None:
+        return next((p for p in self.pipelines if p.id == pipeline_id), None)
+
+    def pipeline_of(self, status_id: int) -> int | None:
+        """The pipeline a stage belongs to (won and lost aside, a stage id names exactly one)."""
+        return next((p.id for p in self.pipelines for s in p.statuses if s.id == status_id), None)
+
     def initial_stage(self, conn: Settings) -> tuple[int, int] | None:
         """Where the site's new deals land: the stage chosen in the settings, Unsorted, or amoCRM's default."""
-        pipeline = self._pipeline(conn.pipeline_id) if conn.pipeline_id else None
-        pipeline = pipeline or next((p for p in self.pipelines if p.is_main), None)
+        pipeline = self.pipeline(conn.pipeline_id) or next((p for p in self.pipelines if p.is_main), None)
         if pipeline is None:
             return None
         if conn.use_unsorted:
             statuses = [s for s in pipeline.statuses if s.type == UNSORTED_TYPE]
         else:
             statuses = [s for s in pipeline.statuses if s.id == conn.status_id and s.type != UNSORTED_TYPE]
-        # §4.3: without a status_id a deal goes to the first stage of its pipeline.
+        # Without a status_id a deal goes to the first stage of its pipeline.
         statuses = statuses or [s for s in pipeline.statuses if s.type != UNSORTED_TYPE]
         return (pipeline.id, statuses[0].id) if statuses else None
 
-    def _pipeline(self, pipeline_id: int) -> Pipeline | None:
-        return next((p for p in self.pipelines if p.id == pipeline_id), None)
+    def tracking_field_ids(self) -> dict[str, int]:
+        """The account's tracking_data field ids by code (UTM_SOURCE, GCLID, ...): which exist differs by account.
+
+        Reference: https://www.amocrm.ru/developers/content/crm_platform/custom-fields
+        """
+        return {f.code: f.id for f in self.fields if f.type == TRACKING_FIELD_TYPE and f.code}
 
 
-def load(conn: Settings) -> StageCatalog | None:
-    """The pipelines (from the cache, else GET /api/v4/leads/pipelines); None when amoCRM cannot be asked."""
-    key = f"amocrm:stage-catalog:{conn.domain}"
-    try:
-        catalog = cache.get(key)
-    except RedisError:
-        catalog = None
-    if catalog is not None:
+def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
+    """From the cache if at most `max_age` seconds old, else from amoCRM; AmoError when amoCRM cannot say."""
+    catalog = _cached(conn)
+    if catalog is not None and time.time() - catalog.loaded_at <= max_age:
         return catalog
+    catalog = AccountCatalog(client.list_pipelines(conn), client.list_lead_custom_fields(conn), time.time())
     try:
-        catalog = StageCatalog(client.list_pipelines(conn))
-    except AmoError as error:
-        logger.warning("Stage names unavailable: amoCRM pipelines could not be read (%s)", error.kind)
-        return None
-    try:
-        cache.set(key, catalog, CACHE_SECONDS)
+        cache.set(_key(conn), catalog, CACHE_SECONDS)
     except RedisError:
-        logger.warning("Cache unavailable; amoCRM pipelines not cached", exc_info=True)
+        logger.warning("Cache unavailable; the amoCRM account catalog is not cached", exc_info=True)
     return catalog
+
+
+def load_or_none(conn: Settings) -> AccountCatalog | None:
+    """For callers that can do without names (stage sync): None when amoCRM cannot be asked."""
+    try:
+        return load(conn)
+    except AmoError as error:
+        logger.warning("amoCRM account catalog unavailable (%s)", error.kind)
+        return None
+
+
+def _cached(conn: Settings) -> AccountCatalog | None:
+    try:
+        return cache.get(_key(conn))
+    except RedisError:
+        return None  # slower without the cache, never broken
+
+
+def _key(conn: Settings) -> str:
+    return _KEY.format(domain=conn.domain)

@@ -1,7 +1,8 @@
-"""OAuth with amoCRM (amocrm-api.md §1): the consent URL, the token endpoint and the subdomain lookup."""
+"""OAuth with amoCRM: the consent URL, the token endpoint and the subdomain lookup.
 
-import base64
-import json
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
+"""
+
 import logging
 import re
 from dataclasses import dataclass
@@ -12,20 +13,22 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from amocrm import transport
+from acoustic.http_session import json_object
+from amocrm.api import transport
+from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer
 from amocrm.models import Platform, Settings
-from amocrm.transport import AmoError, ErrorKind
 
 logger = logging.getLogger(__name__)
 
 CONSENT_URLS = {Platform.AMOCRM: "https://www.amocrm.ru/oauth", Platform.KOMMO: "https://www.kommo.com/oauth"}
-CONSENT_MODES = ("popup", "post_message")  # §1.2
-# Any host under amoCRM's own domains (§1.11): one or more DNS labels, nothing else (no port, userinfo or path).
+CONSENT_MODES = ("popup", "post_message")
+# Any host under amoCRM's own domains: one or more DNS labels, nothing else (no port, userinfo or path).
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/separate-platforms
 _ACCOUNT_HOST = re.compile(
     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:amocrm\.ru|amocrm\.com|kommo\.com)", re.ASCII | re.IGNORECASE
 )
 
-# §1.5: what each token-endpoint `hint` means for the person pressing Connect (matched case-insensitively).
+# What each token-endpoint `hint` means for the person pressing Connect (matched case-insensitively).
 _HINT_MESSAGES = [
     ("authorization code has expired", _lazy("The authorization code expired (it lives 20 min). Press Connect again.")),
     ("authorization code has been revoked", _lazy("This authorization code was already used. Press Connect again.")),
@@ -50,12 +53,12 @@ class TokenPair:
 
 
 def redirect_uri() -> str:
-    """§1.1, §8.4: token requests must name exactly the redirect URI registered in the integration."""
+    """Token requests must name exactly the redirect URI registered in the integration."""
     return settings.SITE_URL + "/api/amocrm/callback"
 
 
 def authorize_url(conn: Settings, state: str, mode: str = "post_message") -> str:
-    """§1.2: the consent page of the platform (or the sandbox) with client_id, state and mode."""
+    """The consent page of the platform (or the sandbox) with client_id, state and mode."""
     if mode not in CONSENT_MODES:
         raise ValueError(f"mode must be one of {CONSENT_MODES}, not {mode!r}")
     base = f"{settings.AMOCRM_SANDBOX_URL}/oauth" if settings.AMOCRM_SANDBOX_URL else CONSENT_URLS[conn.platform]
@@ -72,7 +75,7 @@ def is_allowed_account_host(host: str) -> bool:
 
 
 def exchange_code(conn: Settings, code: str, referer: str) -> TokenPair:
-    """§1.3–§1.4: trade the callback's code for a pair at the account host named in `referer`. Stores nothing."""
+    """Trade the callback's code for a pair at the account host named in `referer`. Stores nothing."""
     if not is_allowed_account_host(referer):
         message = _("%(host)s is not an amoCRM or Kommo account address; nothing was sent to it.")
         raise AmoError(ErrorKind.TOKEN_REQUEST, message % {"host": str(referer)[:100]})
@@ -81,14 +84,17 @@ def exchange_code(conn: Settings, code: str, referer: str) -> TokenPair:
 
 
 def refresh_pair(conn: Settings) -> TokenPair:
-    """§1.4: spend the stored refresh token on a new pair (the caller serialises this and stores the result)."""
+    """Spend the stored refresh token on a new pair (the caller serialises this and stores the result)."""
     body = {"grant_type": "refresh_token", "refresh_token": conn.refresh_token}
     return _token_request(conn, conn.base_url, body)
 
 
 def lookup_account_domain(conn: Settings) -> str | None:
-    """§1.6: the host the account lives on now, asked with the refresh token; None when amoCRM cannot say."""
-    api_domain = str(jwt_claims(conn.access_token).get("api_domain") or "")
+    """The host the account lives on now, asked with the refresh token; None when amoCRM cannot say.
+
+    Reference: https://www.amocrm.ru/developers/content/oauth/account-subdomain-info
+    """
+    api_domain = conn.api_domain
     if not is_allowed_account_host(api_domain):
         return None
     url = f"{_host_url(api_domain)}/oauth2/account/current/subdomain"
@@ -96,46 +102,36 @@ def lookup_account_domain(conn: Settings) -> str | None:
         response = transport.send("GET", url, headers={"X-Refresh-Token": conn.refresh_token})
     except AmoError:
         return None
-    domain = transport.json_object(response).get("domain") if response.status_code == 200 else None
+    domain = json_object(response).get("domain") if response.status_code == 200 else None
     return domain if isinstance(domain, str) and is_allowed_account_host(domain) else None
 
 
-def jwt_claims(token: str) -> dict[str, Any]:
-    """The payload of a JWT, unverified (only read for our own bookkeeping); {} if it is not one."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, TypeError, AttributeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
 def _host_url(host: str) -> str:
-    # The sandbox speaks plain HTTP; every amoCRM host is HTTPS only (§3).
+    # The sandbox speaks plain HTTP; every amoCRM host is HTTPS only.
     if settings.AMOCRM_SANDBOX_URL and host == urlsplit(settings.AMOCRM_SANDBOX_URL).netloc:
         return f"{urlsplit(settings.AMOCRM_SANDBOX_URL).scheme}://{host}"
     return f"https://{host}"
 
 
 def _token_request(conn: Settings, host_url: str, grant: dict[str, str]) -> TokenPair:
-    """POST /oauth2/access_token (§1.4): a 200 is a pair; anything else an AmoError with a readable message."""
+    """POST /oauth2/access_token: a 200 is a pair; anything else an AmoError with a readable message."""
     credentials = {"client_id": conn.client_id, "client_secret": conn.client_secret, "redirect_uri": redirect_uri()}
     response = transport.send("POST", f"{host_url}/oauth2/access_token", json={**credentials, **grant})
     if response.status_code != 200:
         raise _token_error(response)
-    data = transport.json_object(response)
+    data = json_object(response)
     try:
         return TokenPair(str(data["access_token"]), str(data["refresh_token"]), int(data["expires_in"]))
     except (KeyError, TypeError, ValueError) as error:
-        raise transport.unexpected_answer("POST") from error
+        raise unexpected_answer("POST") from error
 
 
 def _token_error(response: Any) -> AmoError:
-    """§1.5: refusals carry a `hint`; a revoked refresh token is REVOKED; other statuses read as in the API."""
-    problem = transport.json_object(response)
+    """Refusals carry a `hint`; a revoked refresh token is REVOKED; other statuses read as in the API."""
+    problem = json_object(response)
     hint = str(problem.get("hint") or "")
     if response.status_code not in (400, 401) or not hint:
-        return transport.error_from(response, "POST")
+        return transport.refusal(response, "POST")
     logger.warning("amoCRM token endpoint refused: HTTP %s, %s", response.status_code, hint)
     lowered = hint.lower()
     revoked = any(needle in lowered for needle in _REVOKED_HINTS) and "authorization code" not in lowered

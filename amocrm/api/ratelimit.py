@@ -1,9 +1,10 @@
 """The amoCRM rate limiter shared by every process on every host: one Redis clock, one queue of request slots.
 
 amoCRM allows 7 requests per second; beyond that it answers 429 (an HTML page, no Retry-After) and, if we keep
-going, blocks the account with 403 (amocrm-api.md §2). A token bucket of capacity 7 refilling at 7/s would let 14
-through within one second, so this is GCRA with a burst of one: each request gets its own slot, at least `spacing`
-after the one before, on the Redis server's clock so that hosts with skewed clocks still agree.
+going, blocks the account with 403. A token bucket of capacity 7 refilling at 7/s would let 14 through within one
+second, so this is GCRA with a burst of one: each request gets its own slot, at least `spacing` after the one
+before, on the Redis server's clock so that hosts with skewed clocks still agree.
+Reference: https://www.amocrm.ru/developers/content/api/recommendations
 """
 
 import logging

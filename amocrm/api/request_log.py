@@ -12,39 +12,21 @@ from urllib.parse import urlsplit
 import requests
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from amocrm import request_metrics
+from acoustic.http_session import json_object
+from amocrm.api import request_metrics
+from amocrm.models import RequestLog
 
 logger = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=14)
+# How far back the settings page's health panel and the error-rate alert look.
+ERROR_RATE_WINDOW = timedelta(minutes=15)
 # Ids and uids in a path become {id}; the query string is dropped (a contact search carries a phone number).
 _ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8}-[0-9a-f-]{27,}|[0-9a-f]{32,})$", re.IGNORECASE)
 _ERROR_KINDS = {401: "unauthorized", 402: "payment_required", 403: "blocked", 429: "rate_limited"}
 # Refused data is about one lead, not the connection's health: left out of the error rate.
 _NOT_HEALTH = ("validation",)
-
-
-class RequestLog(models.Model):
-    """One request to amoCRM: where it went, what came back and how long it took."""
-
-    method = models.CharField(_("method"), max_length=8)
-    endpoint = models.CharField(_("endpoint"), max_length=200)
-    status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True, help_text=_("Empty: no answer"))
-    error_kind = models.CharField(_("error"), max_length=20, blank=True)
-    error = models.CharField(_("error message"), max_length=300, blank=True)
-    duration_ms = models.PositiveIntegerField(_("duration, ms"))
-    created_at = models.DateTimeField(_("sent"), default=timezone.now, db_index=True)
-
-    class Meta:
-        app_label = "amocrm"
-        verbose_name = _("amoCRM request")
-        verbose_name_plural = _("amoCRM requests")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.endpoint} {self.status or '—'}"
 
 
 @dataclass(frozen=True)
@@ -79,25 +61,21 @@ def endpoint_template(url: str) -> str:
 
 
 def error_kind(status: int | None, endpoint: str = "") -> str:
-    """The kind of failure a status stands for (as in transport.ErrorKind); '' for an answer that is not one."""
+    """The kind of failure a status stands for (as in errors.ErrorKind); '' for an answer that is not one."""
     if status is None:
         return "network"
     if status < 300:
         return ""
     if status in (400, 401) and endpoint.startswith("/oauth2/"):
-        return "token_request"  # §1.5: the token endpoint refuses with 400/401 and a hint, not lead data
+        return "token_request"  # the token endpoint refuses with 400/401 and a hint, not lead data
     if status in (400, 422):
         return "validation"
     return _ERROR_KINDS.get(status) or ("server" if status >= 500 else "unexpected")
 
 
 def _problem(response: requests.Response) -> str:
-    """amoCRM's own words for a refusal (§6 problem+json, or the token endpoint's hint); HTML bodies are not read."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+    """amoCRM's own words for a refusal (problem+json, or the token endpoint's hint); HTML bodies are not read."""
+    body = json_object(response)
     detail = body.get("hint") or body.get("detail") or body.get("title") or response.reason or ""
     return f"HTTP {response.status_code}: {detail}"
 
@@ -106,7 +84,7 @@ def recent_errors(limit: int = 20) -> list[RequestLog]:
     return list(RequestLog.objects.exclude(error_kind="")[:limit])
 
 
-def error_rate(window: timedelta, now: datetime | None = None) -> ErrorRate:
+def error_rate(window: timedelta = ERROR_RATE_WINDOW, now: datetime | None = None) -> ErrorRate:
     """How many requests of the last `window` failed, leaving out refused lead data."""
     since = (now or timezone.now()) - window
     rows = RequestLog.objects.filter(created_at__gte=since).exclude(error_kind__in=_NOT_HEALTH)

@@ -1,14 +1,15 @@
 """Keeping the OAuth pair usable: refresh ahead of expiry and after a 401, once across every process and host.
 
-amocrm-api.md §1.5, §8.2: a refresh token works once, so two processes refreshing together leave the loser with
-"Token has been revoked". A Redis lock serialises refreshes; inside it the stored pair is re-read from the
-database and refreshed only if it is still the one this process saw, and the new pair is saved before use.
+A refresh token works once, so two processes refreshing together leave the loser with "Token has been revoked".
+A Redis lock serialises refreshes; inside it the stored pair is re-read from the database and refreshed only if
+it is still the one this process saw, and the new pair is saved before use.
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 """
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import redis
 from django.conf import settings
@@ -16,15 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.lock import Lock
 
-from amocrm import oauth
+from amocrm.api import oauth
+from amocrm.api.errors import AmoError, ErrorKind
+from amocrm.api.oauth import TokenPair
 from amocrm.models import ConnectionState, Settings
-from amocrm.oauth import TokenPair
-from amocrm.transport import AmoError, ErrorKind
 
 logger = logging.getLogger(__name__)
 
 PROACTIVE_MARGIN = timedelta(minutes=5)
-# §1.4: an unused refresh token dies after 3 months; refreshing monthly leaves two months of slack.
+# An unused refresh token dies after 3 months; refreshing monthly leaves two months of slack.
 KEEP_ALIVE_AGE = timedelta(days=30)
 LOCK_NAME = "acoustic:amocrm:token-refresh"
 # Longer than the slowest refresh (refresh, subdomain lookup, refresh again: 25 s each plus rate-limit waits).
@@ -37,19 +38,11 @@ _SHARED_FIELDS = (
 
 
 def bearer(conn: Settings) -> str:
-    """§1.7: a long-lived token is used as-is, instead of the OAuth access token."""
+    """A long-lived token is used as-is, instead of the OAuth access token.
+
+    Reference: https://developers.kommo.com/docs/long-lived-token
+    """
     return conn.long_lived_token or conn.access_token
-
-
-def long_lived_token_expiry(token: str) -> datetime | None:
-    """§1.7: when a long-lived token ends, from its JWT `exp` claim; None if it does not say."""
-    exp = oauth.jwt_claims(token).get("exp")
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(exp, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def ensure_fresh(conn: Settings) -> None:
@@ -86,7 +79,7 @@ def refresh(conn: Settings, seen_refresh_token: str) -> None:
 
 
 def keep_alive(conn: Settings) -> bool:
-    """Refresh a pair older than 30 days so a quiet quarter never lets the refresh token die (§8.2)."""
+    """Refresh a pair older than 30 days so a quiet quarter never lets the refresh token die."""
     if conn.uses_long_lived_token or not conn.is_connected:
         return False
     refreshed_at = conn.tokens_refreshed_at
@@ -97,7 +90,10 @@ def keep_alive(conn: Settings) -> bool:
 
 
 def _refresh_following_domain(conn: Settings) -> TokenPair:
-    """§1.6, as the SDK does: a 401/404 may mean the account got a new subdomain; look it up, retry once."""
+    """As the official SDK does: a 401/404 may mean the account got a new subdomain; look it up, retry once.
+
+    Reference: https://www.amocrm.ru/developers/content/oauth/account-subdomain-info
+    """
     try:
         return oauth.refresh_pair(conn)
     except AmoError as error:

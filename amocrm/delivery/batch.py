@@ -12,15 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from acoustic.backoff import backoff_delay
-from amocrm import client, deal_payload, delivery_contacts, delivery_notes, ratelimit
-from amocrm.client import AmoError, ErrorKind
+from amocrm.api import catalog, client, ratelimit
+from amocrm.api.answers import RemoteLead
+from amocrm.api.client import MAX_BATCH
+from amocrm.api.errors import AmoError, ErrorKind
+from amocrm.delivery import contacts, notes, payload
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.signals import deal_created
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH = 50  # amoCRM: at most 50 leads per complex request (amocrm-api.md §4.4)
-FIELDS_CACHE_SECONDS = 600
 _BACKOFF_BASE_SECONDS = 10
 _BATCH_SIZE_KEY = "amocrm:delivery:batch-size"
 # Tries of one claimed batch before it backs off, within this many seconds (the claim's lease is 5 minutes).
@@ -52,22 +53,13 @@ def can_send_now(conn: Settings) -> bool:
         return False  # without Redis nothing can be paced, so nothing is sent
 
 
-def queue_due_batches(max_batches: int = 20) -> int:
-    """The sweeper's step: queue one push per batch of due deliveries (lost messages, dead workers, retries)."""
-    from amocrm.tasks import push_lead
-
-    conn = Settings.load()
-    if not can_send_now(conn):
-        return 0
+def due_batch_starts(max_batches: int) -> list[int]:
+    """The first delivery id of each batch that is due now (the sweeper queues one push per batch)."""
+    if not can_send_now(Settings.load()):
+        return []
     size = current_batch_size()
     due_ids = list(Delivery.due().order_by("id").values_list("id", flat=True)[: size * max_batches])
-    for first_id in due_ids[::size]:
-        try:
-            push_lead.apply_async(args=(first_id,), retry=False)
-        except Exception:  # noqa: BLE001 - the broker is down: deliver one batch here instead
-            logger.warning("Broker unavailable; the sweeper delivers a batch itself", exc_info=True)
-            return deliver_due(first_id)
-    return len(due_ids)
+    return due_ids[::size]
 
 
 def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:
@@ -107,8 +99,8 @@ def _deliver_steps_with_quick_retries(conn: Settings, batch: list[Delivery]) -> 
 def _deliver_steps(conn: Settings, batch: list[Delivery]) -> None:
     _find_unconfirmed_deals(conn, [d for d in batch if d.outcome_unknown and not d.deal_created])
     _create_deals(conn, [d for d in batch if not d.deal_created])
-    delivery_notes.find_unconfirmed(conn, [d for d in batch if d.note_outcome_unknown and not d.note_sent])
-    delivery_notes.send(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
+    notes.find_unconfirmed(conn, [d for d in batch if d.note_outcome_unknown and not d.note_sent])
+    notes.send(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
 
 
 def _save_all(deliveries: list[Delivery], *fields: str, delivered: bool = False) -> None:
@@ -134,7 +126,7 @@ def _find_unconfirmed_deals(conn: Settings, unconfirmed: list[Delivery]) -> None
     for delivery in unconfirmed:
         by_token.setdefault(delivery.marker.split()[-1], []).append(delivery)
     for token, deliveries in by_token.items():
-        # One search finds every deal of that attempt; `query` is fuzzy, so confirm each marker (§8.7).
+        # One search finds every deal of that attempt; `query` is fuzzy, so confirm each marker.
         page = client.list_leads(conn, page=1, limit=250, query=token)
         for delivery in deliveries:
             found = next((deal for deal in page.leads if _carries_marker(conn, deal, delivery.marker)), None)
@@ -144,41 +136,41 @@ def _find_unconfirmed_deals(conn: Settings, unconfirmed: list[Delivery]) -> None
                 delivery.mark_not_created()
 
 
-def _carries_marker(conn: Settings, deal: client.RemoteLead, marker: str) -> bool:
+def _carries_marker(conn: Settings, deal: RemoteLead, marker: str) -> bool:
     if conn.marker_field_id:
         return marker in deal.custom_fields.get(conn.marker_field_id, [])
     return deal.name.endswith(f"[{marker}]")
 
 
 def _create_deals(conn: Settings, pending: list[Delivery]) -> None:
-    # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead (§4.4).
+    # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead.
     forgotten: set[int] = set()
     while pending:
-        contacts = delivery_contacts.known_contacts(conn, pending)
-        this_round, pending = delivery_contacts.split_by_new_phone(pending, contacts)
+        known = contacts.known_contacts(conn, pending)
+        this_round, pending = contacts.split_by_new_phone(pending, known)
         try:
-            _send_round(conn, this_round, contacts)
+            _send_round(conn, this_round, known)
         except AmoError as error:
-            gone = delivery_contacts.deleted_contacts(error, this_round, contacts)
+            gone = contacts.deleted_contacts(error, this_round, known)
             if not gone or gone & forgotten:  # the second time it cannot be our stale record: give up on them
                 raise
-            delivery_contacts.forget_contacts(gone)
+            contacts.forget_contacts(gone)
             forgotten |= gone
             pending = this_round + pending  # the same round again, each with a new contact where ours is gone
 
 
-def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, int | None]) -> None:
-    fields = tracking_field_ids(conn)
+def _send_round(conn: Settings, deliveries: list[Delivery], known: dict[int, int | None]) -> None:
+    fields = catalog.load(conn).tracking_field_ids()
     token = uuid.uuid4().hex[:12]
     # Written before the request: if no answer comes, the next attempt looks for this marker first.
     for delivery in deliveries:
-        delivery.marker, delivery.outcome_unknown = deal_payload.marker_for(delivery, token), True
+        delivery.marker, delivery.outcome_unknown = payload.marker_for(delivery, token), True
     _save_all(deliveries, "marker", "outcome_unknown")
     try:
         if conn.use_unsorted:
             _send_unsorted(conn, deliveries, fields)
         else:
-            body = [deal_payload.complex_lead(conn, d, fields, contacts.get(d.id)) for d in deliveries]
+            body = [payload.complex_lead(conn, d, fields, known.get(d.id)) for d in deliveries]
             created = client.create_complex_leads(conn, body)
             _record_created(deliveries, {rid: deal for deal in created for rid in deal.request_ids})
     except AmoError as error:
@@ -190,7 +182,7 @@ def _send_round(conn: Settings, deliveries: list[Delivery], contacts: dict[int, 
 
 
 def _send_unsorted(conn: Settings, deliveries: list[Delivery], fields: dict[str, int]) -> None:
-    created = client.create_unsorted_forms(conn, [deal_payload.unsorted_form(conn, d, fields) for d in deliveries])
+    created = client.create_unsorted_forms(conn, [payload.unsorted_form(conn, d, fields) for d in deliveries])
     by_request = {item.request_id: item for item in created}
     for delivery in deliveries:
         item = by_request.get(str(delivery.id))
@@ -214,7 +206,8 @@ def _record_failure(conn: Settings, deliveries: list[Delivery], error: AmoError)
     if error.kind in (ErrorKind.PAYMENT_REQUIRED, ErrorKind.BLOCKED):
         conn.pause_sending(error.message)
     if error.status == 504:
-        _shrink_batch_size()  # amoCRM: on 504 send smaller batches (§2)
+        # On 504 amoCRM asks for smaller batches. Reference: https://www.amocrm.ru/developers/content/api/recommendations
+        _shrink_batch_size()
     at_fault = {fe.request_id for fe in error.field_errors}
     for delivery in deliveries:
         _record_one_failure(delivery, error, at_fault, len(deliveries))
@@ -243,20 +236,6 @@ def after_pause(retry_after: float | None) -> timedelta:
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
     return backoff_delay(attempts, _BACKOFF_BASE_SECONDS, retry_after)
-
-
-def tracking_field_ids(conn: Settings) -> dict[str, int]:
-    """The account's tracking_data field ids by code (UTM_SOURCE, ...), cached: they rarely change."""
-    key = f"amocrm:tracking-fields:{conn.domain}"
-    fields = cache.get(key)
-    if fields is None:
-        fields = {
-            field.code: field.id
-            for field in client.list_lead_custom_fields(conn)
-            if field.type == "tracking_data" and field.code
-        }
-        cache.set(key, fields, FIELDS_CACHE_SECONDS)
-    return fields
 
 
 def current_batch_size() -> int:

@@ -5,8 +5,8 @@ import logging
 import phonenumbers
 from django.db.models import Q
 
-from amocrm import client
-from amocrm.client import AmoError
+from amocrm.api import client
+from amocrm.api.errors import AmoError
 from amocrm.models import Delivery, Settings
 from leads.phones import InvalidPhone, normalize_phone
 
@@ -45,7 +45,7 @@ def _contacts_we_know(deliveries: list[Delivery]) -> tuple[dict[str, int], dict[
 
 
 def _search_contact(conn: Settings, phone: str) -> int | None:
-    # `query` is full-text and does not normalize phones (§4.2): ask for the national number, which the usual ways
+    # `query` is full-text and does not normalize phones: ask for the national number, which the usual ways
     # of writing it all contain (+998901234567, 998901234567, 8 901234567), and compare after normalizing ourselves.
     national_number = str(phonenumbers.parse(phone).national_number)
     for contact in client.find_contacts(conn, national_number):

@@ -1,4 +1,6 @@
-"""A batch's notes in one request (amocrm-api.md §4.5), each added once.
+"""A batch's notes in one request, each added once.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/events-and-notes
 
 Notes carry no marker, so after a request whose answer never came, the common notes added since then are read
 back before anything is sent again.
@@ -10,8 +12,10 @@ from math import ceil
 
 from django.utils import timezone
 
-from amocrm import client, deal_payload
-from amocrm.client import AmoError
+from amocrm.api import client
+from amocrm.api.answers import RemoteNote
+from amocrm.api.errors import AmoError
+from amocrm.delivery import payload
 from amocrm.models import Delivery, Settings
 
 # The look-up covers the attempt's time this far either way: the request may wait for a slot (30 s) and then for
@@ -28,7 +32,7 @@ def send(conn: Settings, deliveries: list[Delivery]) -> None:
         delivery.note_outcome_unknown, delivery.note_attempted_at = True, now
     Delivery.objects.bulk_update(deliveries, ["note_outcome_unknown", "note_attempted_at"])
     try:
-        client.add_lead_notes(conn, [deal_payload.note(d) for d in deliveries])
+        client.add_lead_notes(conn, [payload.note(d) for d in deliveries])
     except AmoError as error:
         if not error.outcome_unknown:  # refused outright: nothing was added
             _record_notes(deliveries, sent=False)
@@ -47,7 +51,7 @@ def find_unconfirmed(conn: Settings, unconfirmed: list[Delivery]) -> None:
     attempted = [d.note_attempted_at or timezone.now() for d in unconfirmed]
     window = (min(attempted) - LOOKUP_MARGIN, max(attempted) + LOOKUP_MARGIN)
     changed = (int(window[0].timestamp()), int(window[1].timestamp()))
-    expected = {d.amocrm_lead_id: _comparable(deal_payload.note_text(d.lead)) for d in unconfirmed}
+    expected = {d.amocrm_lead_id: _comparable(payload.note_text(d.lead)) for d in unconfirmed}
     if _pages_of_notes_around(window) < len(unconfirmed):
         found = set()
         for note in _common_notes(conn, changed):
@@ -67,7 +71,7 @@ def _pages_of_notes_around(window: tuple[datetime, datetime]) -> int:
     return max(1, ceil(ours / client.MAX_PAGE_SIZE))
 
 
-def _common_notes(conn: Settings, changed: tuple[int, int], lead_id: int | None = None) -> Iterator[client.RemoteNote]:
+def _common_notes(conn: Settings, changed: tuple[int, int], lead_id: int | None = None) -> Iterator[RemoteNote]:
     for page in range(1, client.MAX_PAGES + 1):
         listed = client.list_lead_notes(conn, "common", changed, lead_id=lead_id, page=page)
         yield from listed.notes

@@ -5,19 +5,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from amocrm.models import Delivery, Settings
+from leads.forms import UTM_FIELDS
 from leads.models import Lead
 
 DEFAULT_NAME_TEMPLATE = "Yangi so'rov: {name}"
-# Our lead fields and the codes amoCRM gives its tracking_data ("UTM") fields (amocrm-api.md §5).
-TRACKING_CODES = {
-    "utm_source": "UTM_SOURCE",
-    "utm_medium": "UTM_MEDIUM",
-    "utm_campaign": "UTM_CAMPAIGN",
-    "utm_content": "UTM_CONTENT",
-    "utm_term": "UTM_TERM",
-    "referrer": "UTM_REFERRER",
-}
-# amoCRM rejects more than 40 custom-field values per entity in a complex add (§4.4); we send at most 9.
+# Our lead fields and the codes amoCRM's tracking_data ("UTM") fields carry on accounts (which exist differs).
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/custom-fields
+TRACKING_CODES = {**{name: name.upper() for name in UTM_FIELDS}, "referrer": "UTM_REFERRER"}
+# amoCRM rejects more than 40 custom-field values per entity in a complex add; we send at most 9.
 _MAX_TEXT = 255
 
 
@@ -27,7 +22,7 @@ def marker_for(delivery: Delivery, batch_token: str) -> str:
 
 
 def complex_lead(conn: Settings, delivery: Delivery, tracking_fields: dict[str, int], contact_id: int | None) -> dict:
-    """One element of POST /api/v4/leads/complex: the deal with its contact embedded (§4.4)."""
+    """One element of POST /api/v4/leads/complex: the deal with its contact embedded."""
     lead = delivery.lead
     body: dict = {
         "request_id": str(delivery.id),
@@ -77,7 +72,10 @@ def deal_fields(conn: Settings, delivery: Delivery, tracking_fields: dict[str, i
 
 
 def contact_model(lead: Lead) -> dict:
-    """A new contact: name, PHONE and EMAIL by field_code with enum_code WORK (§5: MOB/PRIV also exist)."""
+    """A new contact: name, PHONE and EMAIL by field_code with enum_code WORK (MOB/PRIV also exist).
+
+    Reference: https://www.amocrm.ru/developers/content/crm_platform/custom-fields
+    """
     fields = [{"field_code": "PHONE", "values": [{"value": lead.phone, "enum_code": "WORK"}]}]
     if lead.email:
         fields.append({"field_code": "EMAIL", "values": [{"value": lead.email, "enum_code": "WORK"}]})
@@ -85,11 +83,12 @@ def contact_model(lead: Lead) -> dict:
 
 
 def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str, int]) -> dict:
-    """One element of POST /api/v4/leads/unsorted/forms: the deal lands in Incoming leads (§4.8)."""
+    """One element of POST /api/v4/leads/unsorted/forms: the deal lands in Incoming leads."""
     lead = delivery.lead
     deal = complex_lead(conn, delivery, tracking_fields, contact_id=None)
     contact = deal["_embedded"].pop("contacts")[0]
-    # §4.8: the form carries the pipeline; the lead inside takes no stage (it waits in Unsorted).
+    # The form carries the pipeline; the lead inside takes no stage (it waits in Unsorted).
+    # Reference: https://www.amocrm.ru/developers/content/crm_platform/unsorted-api
     for key in ("request_id", "status_id", "pipeline_id"):
         deal.pop(key, None)
     item = {
@@ -113,7 +112,7 @@ def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str,
 
 
 def note(delivery: Delivery) -> dict:
-    """A common note on the deal with the message and where the lead came from (§4.5)."""
+    """A common note on the deal with the message and where the lead came from."""
     return {
         "entity_id": delivery.amocrm_lead_id,
         "note_type": "common",

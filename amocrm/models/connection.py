@@ -1,6 +1,10 @@
+"""The one amoCRM connection: credentials, encrypted tokens, its state, and where leads go."""
+
+import base64
+import json
 import secrets
-import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import models
@@ -8,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from fernet_fields import EncryptedTextField
 
-from acoustic.leased_work import LeasedWork
 from acoustic.singleton import SingletonModel
 
-# amoCRM: refresh tokens live 3 months and are replaced at every refresh (amocrm-api.md §1.4).
+# Refresh tokens live 3 months and are replaced at every refresh.
+# Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 
 
@@ -95,12 +99,15 @@ class Settings(SingletonModel):
         help_text=_("Before creating a contact for a new phone, search amoCRM for it (one extra request)"),
     )
 
-    # Two-way sync: amoCRM's webhooks come to an address carrying this secret (amoCRM signs nothing, §7)
+    # Two-way sync: amoCRM's webhooks come to an address carrying this secret (amoCRM signs webhooks with nothing)
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
     webhook_subscribed_at = models.DateTimeField(_("subscribed to stage changes"), null=True, blank=True)
     deals_reconciled_at = models.DateTimeField(_("deal stages checked"), null=True, blank=True)
 
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Warn this long before the credentials end, so staff reconnect on a quiet day rather than after leads stop.
+    EXPIRY_WARNING = timedelta(days=14)
 
     class Meta:
         verbose_name = _("amoCRM settings")
@@ -140,6 +147,38 @@ class Settings(SingletonModel):
     def is_connected(self) -> bool:
         has_token = self.uses_long_lived_token or bool(self.access_token and self.refresh_token)
         return has_token and bool(self.domain) and self.state == ConnectionState.CONNECTED
+
+    @property
+    def long_lived_token_expires_at(self) -> datetime | None:
+        """When a long-lived token ends, from its JWT `exp` claim; None if it does not say."""
+        exp = jwt_claims(self.long_lived_token).get("exp")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            return None
+        try:
+            return datetime.fromtimestamp(exp, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+
+    @property
+    def token_expires_at(self) -> datetime | None:
+        """When the token in use ends: read from a long-lived token itself, else the stored OAuth expiry."""
+        return self.long_lived_token_expires_at if self.uses_long_lived_token else self.access_token_expires_at
+
+    @property
+    def credentials_end_at(self) -> datetime | None:
+        """When no lead can reach amoCRM any more unless staff act: the long-lived or the refresh token's end."""
+        if self.uses_long_lived_token:
+            return self.long_lived_token_expires_at
+        return self.refresh_token_expires_at if self.refresh_token else None
+
+    def credentials_end_soon(self, now: datetime) -> bool:
+        ends = self.credentials_end_at
+        return ends is not None and ends - now <= self.EXPIRY_WARNING
+
+    @property
+    def api_domain(self) -> str:
+        """The API host amoCRM names in the access token (used to find an account whose subdomain changed)."""
+        return str(jwt_claims(self.access_token).get("api_domain") or "")
 
     def access_token_expires_within(self, margin: timedelta) -> bool:
         if self.uses_long_lived_token or self.access_token_expires_at is None:
@@ -205,125 +244,11 @@ class Settings(SingletonModel):
         self.save(update_fields=["last_error", "last_error_at", "updated_at"])
 
 
-class DeliveryState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
-    DELIVERED = "delivered", _("Delivered")
-    RETRYING = "retrying", _("Retrying")
-    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
-
-
-class Delivery(LeasedWork, models.Model):
-    """One lead's way to amoCRM: every attempt is recorded here, so the admin shows what happened."""
-
-    States = DeliveryState
-    # Longer than one batch can take (its requests, quick retries, rate-limit waits, timeouts).
-    CLAIM_LEASE = timedelta(minutes=5)
-    ERROR_FIELDS = ("last_error", "last_error_path")
-
-    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
-    state = models.CharField(
-        _("delivery"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
-    # A claim is a lease: a worker that vanished mid-send lets it lapse and the sweeper takes the lead again.
-    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    # The last attempt may have created the deal although no answer came back: look before sending again.
-    outcome_unknown = models.BooleanField(default=False)
-    marker = models.CharField(_("marker in amoCRM"), max_length=64, blank=True)
-    amocrm_lead_id = models.BigIntegerField(_("amoCRM deal"), null=True, blank=True, db_index=True)
-    amocrm_contact_id = models.BigIntegerField(_("amoCRM contact"), null=True, blank=True)
-    note_sent = models.BooleanField(default=False)
-    # Notes carry no marker: after a notes request with no answer, the deal's recent notes are looked up instead.
-    note_outcome_unknown = models.BooleanField(default=False)
-    note_attempted_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("amoCRM delivery")
-        verbose_name_plural = _("amoCRM deliveries")
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.lead_id}: {self.get_state_display()}"
-
-    @classmethod
-    def claim_due(cls, limit: int, first_id: int | None = None) -> list["Delivery"]:
-        """Take up to `limit` deliveries whose time has come (first_id first), safe against other workers."""
-        now = timezone.now()
-        due = cls.due_condition(now)
-        # Each worker takes the run of ids starting at its own first_id, so concurrent pushes (the sweeper queues
-        # one per batch) claim different leads instead of racing for the oldest ones and sending batches of one.
-        ids = cls._due_ids(due, limit, first_id)
-        token = uuid.uuid4().hex
-        # The conditional update is the claim: a row another worker took in the meantime no longer matches.
-        cls.objects.filter(due, id__in=ids).update(claim_token=token, **cls.claim_changes(now))
-        return list(cls.objects.filter(claim_token=token).select_related("lead").order_by("id"))
-
-    @classmethod
-    def _due_ids(cls, due: models.Q, limit: int, first_id: int | None) -> list[int]:
-        due_rows = cls.objects.filter(due).order_by("id").values_list("id", flat=True)
-        if first_id is None:
-            return list(due_rows[:limit])
-        ids = list(due_rows.filter(id__gte=first_id)[:limit])
-        if len(ids) < limit:
-            ids += list(due_rows.filter(id__lt=first_id)[: limit - len(ids)])
-        return ids
-
-    @property
-    def deal_created(self) -> bool:
-        return self.amocrm_lead_id is not None
-
-    @property
-    def is_finished(self) -> bool:
-        return self.state in (DeliveryState.DELIVERED, DeliveryState.NEEDS_ATTENTION)
-
-    def deal_url(self, base_url: str) -> str:
-        return f"{base_url}/leads/detail/{self.amocrm_lead_id}" if self.deal_created else ""
-
-    def mark_about_to_send(self, marker: str) -> None:
-        """Written before the request: if no answer comes, the next attempt looks for this marker first."""
-        self.marker = marker
-        self.outcome_unknown = True
-        self._save("marker", "outcome_unknown")
-
-    def mark_deal_created(self, amocrm_lead_id: int, amocrm_contact_id: int | None) -> None:
-        self.amocrm_lead_id = amocrm_lead_id
-        self.amocrm_contact_id = amocrm_contact_id
-        self.outcome_unknown = False
-        self._save("amocrm_lead_id", "amocrm_contact_id", "outcome_unknown")
-
-    def mark_not_created(self) -> None:
-        """A look-up found no deal for the marker: sending again cannot make a duplicate."""
-        self.outcome_unknown = False
-        self._save("outcome_unknown")
-
-    def mark_needs_attention(self, message: str, path: str = "") -> None:
-        self.state = DeliveryState.NEEDS_ATTENTION
-        self.last_error, self.last_error_path = message, path
-        self._release("state", "last_error", "last_error_path")
-
-    def requeue(self) -> None:
-        """Back in line at once, without blame (another lead of the batch was at fault)."""
-        self.state = DeliveryState.PENDING
-        self.next_attempt_at = timezone.now()
-        self._release("state", "next_attempt_at")
-
-    def _release(self, *fields: str) -> None:
-        self.claim_token = ""
-        super()._release(*fields, "claim_token")
-
-    def _save(self, *fields: str) -> None:
-        self.save(update_fields=list(fields))
-
-
-# The request log's model lives beside the code that writes and reads it.
-# So do the two-way sync's models: DealStage, DealStageChange (deal_stages.py), WebhookEvent (webhook_events.py).
-from amocrm import deal_stages, webhook_events  # noqa: E402, F401
-from amocrm.request_log import RequestLog  # noqa: E402, F401
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (only read for our own bookkeeping); {} if it is not one."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError, AttributeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}

@@ -1,4 +1,6 @@
-"""The site's subscription to amoCRM's deal webhooks (amocrm-api.md §7): subscribe, unsubscribe, and its state.
+"""The site's subscription to amoCRM's deal webhooks: subscribe, unsubscribe, and its state.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
 
 The destination is SITE_URL + /api/amocrm/webhook/<secret>; amoCRM keys webhooks by destination, so
 subscribing again updates the same webhook instead of adding a second one.
@@ -13,15 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from amocrm import client
-from amocrm.client import AmoError, Webhook
+from amocrm.api import client
+from amocrm.api.answers import Webhook
+from amocrm.api.errors import AmoError
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
 
 EVENTS = ["status_lead", "update_lead", "delete_lead"]
 STATE_CACHE_SECONDS = 60
-_STATE_KEY = "amocrm:webhook-subscription"
+# Holds a pickled Subscription: the version in the key keeps a deploy from unpickling a moved class.
+_STATE_KEY = "amocrm:webhook-subscription:v2"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""amoCRM's account webhooks (amocrm-api.md §7) parsed into typed events.
+"""amoCRM's account webhooks parsed into typed events.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 
 The body is form-encoded with PHP-style nested keys, all values strings, in amoCRM's older shape:
 `leads[status][0][id]=…&leads[status][0][status_id]=…&account[id]=…&account[subdomain]=…`. Unknown keys are

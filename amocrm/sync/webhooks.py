@@ -1,47 +1,25 @@
-"""Webhook events as received: stored at once (amoCRM wants an answer within 2 s, §7), applied later by a task
-(deal_sync.apply_webhook_event). A retried or repeated webhook has the same key (deal, action, stage, time)
-and is stored once.
+"""Webhook events about the site's deals: stored at once (amoCRM wants an answer within 2 s), applied by a task.
+
+A retried or repeated webhook has the same key (deal, action, stage, time) and is stored once.
+Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from amocrm.deal_stages import StageNews, StageSource
-from amocrm.models import Delivery
-from amocrm.webhook_payload import LeadEvent
+from amocrm.api import catalog
+from amocrm.models import Delivery, Settings, StageNews, StageSource, WebhookEvent
+from amocrm.sync import stages
+from amocrm.sync.webhook_payload import LeadEvent
 
 logger = logging.getLogger(__name__)
 
-RETENTION = timedelta(days=30)  # far longer than amoCRM retries a webhook (about 1.5 h, §7)
-
-
-class WebhookEvent(models.Model):
-    """One lead event of an amoCRM webhook, as parsed; applied_at is set once the deal's stage took it in."""
-
-    key = models.CharField(_("key"), max_length=200, unique=True)
-    action = models.CharField(_("event"), max_length=20)
-    lead_id = models.BigIntegerField(_("amoCRM deal"), db_index=True)
-    payload = models.JSONField(_("event"))
-    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
-    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
-
-    class Meta:
-        app_label = "amocrm"
-        verbose_name = _("amoCRM webhook event")
-        verbose_name_plural = _("amoCRM webhook events")
-        ordering = ["-received_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.lead_id}"
-
-    def mark_applied(self) -> None:
-        self.applied_at = timezone.now()
-        WebhookEvent.objects.filter(pk=self.pk, applied_at=None).update(applied_at=self.applied_at)
+RETENTION = timedelta(days=30)  # far longer than amoCRM retries a webhook (about 1.5 h)
+PENDING_GRACE = timedelta(minutes=1)  # a younger event still has its own task on the way
 
 
 def store(events: list[LeadEvent]) -> list[int]:
@@ -65,7 +43,7 @@ def _store_once(event: LeadEvent) -> int | None:
 def news(event: WebhookEvent) -> StageNews:
     """What the event says about the deal's stage."""
     lead = LeadEvent(**event.payload)
-    # A delete carries no time (§7): the moment it arrived stands in.
+    # A delete carries no time: the moment it arrived stands in.
     at = datetime.fromtimestamp(lead.modified_at, tz=UTC) if lead.modified_at else event.received_at
     return StageNews(
         lead_id=lead.lead_id, pipeline_id=lead.pipeline_id, status_id=lead.status_id, at=at,
@@ -85,3 +63,23 @@ def prune(now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - RETENTION
     deleted, _by_model = WebhookEvent.objects.filter(applied_at__isnull=False, received_at__lt=cutoff).delete()
     return deleted
+
+
+def apply_event(event_id: int) -> bool:
+    """Take one stored webhook event into its deal's stage; True when a stage change was recorded."""
+    event = WebhookEvent.objects.filter(id=event_id, applied_at=None).first()
+    if event is None:
+        return False  # applied already (the task ran twice), or pruned
+    conn = Settings.load()
+    account = catalog.load_or_none(conn)
+    changed = stages.record(news(event), account, account.initial_stage(conn) if account else None)
+    event.mark_applied()
+    return changed
+
+
+def apply_pending_events(limit: int = 500) -> int:
+    """Apply events whose task never ran (broker outage, lost message); how many there were."""
+    event_ids = pending(PENDING_GRACE, limit)
+    for event_id in event_ids:
+        apply_event(event_id)
+    return len(event_ids)

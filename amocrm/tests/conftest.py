@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.utils import translation
 
-from amocrm import oauth, ratelimit, transport
+from amocrm.api import oauth, ratelimit, transport
 from amocrm.models import Settings
 
 DOMAIN = "acoustic.amocrm.ru"
@@ -19,7 +19,7 @@ TOKEN_URL = f"{BASE_URL}/oauth2/access_token"
 
 
 def make_jwt(**claims) -> str:
-    """An unsigned JWT of the shape amoCRM issues (§1.6); the client never checks signatures."""
+    """An unsigned JWT of the shape amoCRM issues; the client never checks signatures."""
 
     def part(data: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()

@@ -14,7 +14,7 @@ WON, LOST = 142, 143
 
 def hook_body(action: str = "status", lead_id: int = 555, account_id: int | None = ACCOUNT_ID,
               subdomain: str = SUBDOMAIN, **fields) -> str:  # fmt: skip
-    """A webhook as amoCRM posts it (amocrm-api.md §7): PHP-style keys, every value a string."""
+    """A webhook as amoCRM posts it: PHP-style keys, every value a string."""
     pairs = [(f"leads[{action}][0][id]", str(lead_id))]
     pairs += [(f"leads[{action}][0][{key}]", str(value)) for key, value in fields.items()]
     if account_id is not None:
@@ -36,7 +36,7 @@ def _status(pipeline_id: int, status_id: int, name: str, kind: int = 0) -> dict:
 
 
 def pipelines_json() -> dict:
-    """GET /api/v4/leads/pipelines (§4.6): two pipelines, each with Unsorted, two stages, won and lost."""
+    """GET /api/v4/leads/pipelines: two pipelines, each with Unsorted, two stages, won and lost."""
 
     def pipeline(pid: int, name: str, is_main: bool, first: int, second: int, names: tuple[str, str]) -> dict:
         statuses = [_status(pid, pid * 10 + 1, "Неразобранное", 1), _status(pid, first, names[0]),

@@ -1,6 +1,6 @@
 import pytest
 
-from amocrm import deal_payload
+from amocrm.delivery import payload as deal_payload
 from amocrm.models import Delivery, Settings
 from leads.models import Lead
 

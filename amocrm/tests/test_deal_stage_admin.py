@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from amocrm.deal_stages import DealStage, DealStageChange
+from amocrm.models import DealStage, DealStageChange
 from amocrm.tests.deal_sync_helpers import LOST, SALES, SALES_NEGOTIATION, WON, delivered_lead
 from leads.models import Lead
 

@@ -6,9 +6,12 @@ import pytest
 import responses
 from django.utils import timezone
 
-from amocrm import deal_stages, deal_sync
-from amocrm.deal_stages import DealStage, DealStageChange, Outcome
-from amocrm.models import Settings
+from amocrm.api import catalog
+from amocrm.models import DealStage, DealStageChange, Outcome, Settings, WebhookEvent
+from amocrm.sync import stages as deal_stages
+from amocrm.sync import webhooks
+from amocrm.sync.webhook_payload import parse
+from amocrm.sync.webhooks import store
 from amocrm.tests.conftest import BASE_URL
 from amocrm.tests.deal_sync_helpers import (
     DEALERS,
@@ -23,8 +26,6 @@ from amocrm.tests.deal_sync_helpers import (
     pipelines_json,
     status_hook,
 )
-from amocrm.webhook_events import WebhookEvent, store
-from amocrm.webhook_payload import parse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("limiter", "english")]
 PIPELINES_URL = f"{BASE_URL}/api/v4/leads/pipelines"
@@ -37,6 +38,7 @@ def amocrm(connected) -> Settings:
     connected.save()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(PIPELINES_URL, json=pipelines_json())
+        mock.get(f"{BASE_URL}/api/v4/leads/custom_fields", json={"_embedded": {"custom_fields": []}})
         yield connected
 
 
@@ -50,7 +52,7 @@ def receive(body: str) -> list[int]:
 
 
 def apply(body: str) -> bool:
-    return any([deal_sync.apply_webhook_event(event_id) for event_id in receive(body)])
+    return any([webhooks.apply_event(event_id) for event_id in receive(body)])
 
 
 def test_it_records_a_won_deal_and_its_history(amocrm, deal):
@@ -83,9 +85,9 @@ def test_a_stage_in_progress_shows_its_name(amocrm, deal):
 
 def test_it_applies_an_event_once(amocrm, deal):
     (event_id,) = receive(status_hook(555, SALES, WON))
-    deal_sync.apply_webhook_event(event_id)
+    webhooks.apply_event(event_id)
 
-    again = deal_sync.apply_webhook_event(event_id)
+    again = webhooks.apply_event(event_id)
 
     assert again is False
     assert DealStageChange.objects.count() == 1
@@ -147,13 +149,13 @@ def test_stage_names_follow_renames_in_amocrm(amocrm, deal):
     apply(status_hook(555, SALES, SALES_NEGOTIATION))
     DealStage.objects.update(status_name="Old name")
 
-    updated = deal_stages.refresh_names(deal_sync.stage_catalog.load(amocrm))
+    updated = deal_stages.refresh_names(catalog.load(amocrm))
 
     assert updated == 1 and DealStage.objects.get().status_name == "Negotiation"
 
 
 def test_every_lead_merged_into_one_deal_gets_the_news(amocrm, deal):
-    merged = delivered_lead(555, name="Dilnoza again")  # duplicate control merged both into deal 555 (§4.4)
+    merged = delivered_lead(555, name="Dilnoza again")  # duplicate control merged both into deal 555
 
     apply(status_hook(555, SALES, WON))
 
@@ -165,7 +167,7 @@ def test_events_whose_task_never_ran_are_applied_later(amocrm, deal):
     receive(status_hook(555, SALES, WON))
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
 
-    applied = deal_sync.apply_pending_events()
+    applied = webhooks.apply_pending_events()
 
     assert applied == 1 and DealStage.objects.get().outcome == Outcome.WON
 
@@ -174,6 +176,6 @@ def test_applied_events_are_pruned_after_30_days(amocrm, deal):
     apply(status_hook(555, SALES, WON))
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=31))
 
-    pruned = deal_sync.webhook_events.prune()
+    pruned = webhooks.prune()
 
     assert pruned == 1 and not WebhookEvent.objects.exists()

@@ -7,9 +7,9 @@ import pytest
 import requests
 
 from acoustic.celery import app as celery_app
-from amocrm import client, webhook_subscription
-from amocrm.deal_stages import DealStage, DealStageChange, Outcome
-from amocrm.models import Delivery, Settings
+from amocrm.api import client
+from amocrm.models import DealStage, DealStageChange, Delivery, Outcome, Settings
+from amocrm.sync import subscription as webhook_subscription
 from amocrm.tasks import push_lead
 from amocrm.tests.deal_sync_helpers import SALES, SALES_FIRST, WON
 from leads.models import Lead

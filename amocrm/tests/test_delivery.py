@@ -1,60 +1,31 @@
 """The delivery engine against the sandbox: one deal per lead, whatever fails on the way."""
 
-from collections import Counter
-
 import pytest
 import requests
 from django.utils import timezone
 
-from amocrm import client, deal_payload, delivery, ratelimit
+from amocrm.api import catalog, client, ratelimit
+from amocrm.delivery import batch as delivery
+from amocrm.delivery import payload as deal_payload
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.tasks import push_lead
-from leads.models import Lead
-
-UTM_SOURCE, UTM_REFERRER, SOURCE_FIELD, PRODUCT_FIELD, MARKER_FIELD = 900_101, 900_106, 900_201, 900_202, 900_203
+from amocrm.tests.delivery_helpers import (
+    PRODUCT_FIELD,
+    SOURCE_FIELD,
+    UTM_REFERRER,
+    UTM_SOURCE,
+    api_calls,
+    configured_for_delivery,
+    deals,
+    drain,
+    lift_429_pause,
+    new_lead,
+)
 
 
 @pytest.fixture
 def conn(sandbox_conn) -> Settings:
-    sandbox_conn.pipeline_id, sandbox_conn.status_id = _second_pipeline_stage(sandbox_conn)
-    sandbox_conn.tags = "sayt"
-    sandbox_conn.source_field_id, sandbox_conn.product_field_id = SOURCE_FIELD, PRODUCT_FIELD
-    sandbox_conn.marker_field_id = MARKER_FIELD
-    sandbox_conn.save()
-    return sandbox_conn
-
-
-def _second_pipeline_stage(conn: Settings) -> tuple[int, int]:
-    pipeline = [p for p in client.list_pipelines(conn) if not p.is_main][0]
-    return pipeline.id, [s for s in pipeline.statuses if s.type == 0][1].id
-
-
-def new_lead(phone: str = "+998901234567", message: str = "", **fields) -> Delivery:
-    lead = Lead.objects.create(name=fields.pop("name", "Dilnoza"), phone=phone, phone_raw=phone, message=message,
-                               **fields)  # fmt: skip
-    return Delivery.objects.create(lead=lead)
-
-
-def drain(rounds: int = 20) -> None:
-    """Run deliveries until none is due, ignoring backoff delays (the tests do not wait for the clock)."""
-    for _ in range(rounds):
-        lift_429_pause()
-        Delivery.objects.exclude(state=DeliveryState.DELIVERED).update(next_attempt_at=timezone.now())
-        if not delivery.deliver_due() and not Delivery.due().exists():
-            return
-
-
-def lift_429_pause() -> None:
-    """A 429 pauses everybody for a minute; here that minute passes at once (the spacing stays)."""
-    ratelimit._redis().client.delete(ratelimit.PAUSED_UNTIL_KEY)
-
-
-def deals(sandbox) -> list:
-    return list(sandbox.state.leads.values())
-
-
-def api_calls(sandbox, path: str) -> list:
-    return [r for r in sandbox.received(path=path) if r.method == "POST"]
+    return configured_for_delivery(sandbox_conn)
 
 
 @pytest.mark.django_db
@@ -90,32 +61,6 @@ def test_it_sends_a_lone_lead_in_one_complex_request_and_one_note(sandbox, conn)
 
 
 @pytest.mark.django_db
-def test_a_person_who_writes_again_gets_the_contact_we_know(sandbox, conn):
-    first = new_lead(phone="+998901112233")
-    push_lead(first.id)
-    second = new_lead(phone="+998901112233", name="Dilnoza K.")
-
-    push_lead(second.id)
-
-    second.refresh_from_db()
-    first.refresh_from_db()
-    assert second.amocrm_contact_id == first.amocrm_contact_id
-    assert len(sandbox.state.contacts) == 1
-    assert len(api_calls(sandbox, "/api/v4/contacts")) == 0
-
-
-@pytest.mark.django_db
-def test_leads_of_one_batch_with_the_same_phone_share_one_contact(sandbox, conn):
-    items = [new_lead(phone="+998901112233"), new_lead(phone="+998901112233"), new_lead(phone="+998905556677")]
-
-    delivery.deliver_due()
-
-    contact_ids = Counter(d.amocrm_contact_id for d in Delivery.objects.filter(id__in=[i.id for i in items]))
-    assert sorted(contact_ids.values()) == [1, 2]
-    assert len(sandbox.state.contacts) == 2 and len(deals(sandbox)) == 3
-
-
-@pytest.mark.django_db
 def test_200_leads_queued_while_amocrm_was_unreachable_arrive_in_batches(sandbox, conn, settings):
     items = [new_lead(phone=f"+9989012{i:05d}", message="Salom" if i % 2 else "") for i in range(200)]
     real_url, settings.AMOCRM_SANDBOX_URL = settings.AMOCRM_SANDBOX_URL, "http://127.0.0.1:9"
@@ -134,7 +79,7 @@ def test_200_leads_queued_while_amocrm_was_unreachable_arrive_in_batches(sandbox
 @pytest.mark.django_db
 def test_a_dropped_answer_after_success_does_not_make_a_second_deal(sandbox, conn):
     item = new_lead()
-    delivery.tracking_field_ids(conn)  # cached, so the next request is the complex one
+    catalog.load(conn).tracking_field_ids()  # cached, so the next request is the complex one
     sandbox.set_faults(drop_next=1)
 
     push_lead(item.id)
@@ -149,7 +94,7 @@ def test_a_dropped_answer_after_success_does_not_make_a_second_deal(sandbox, con
 @pytest.mark.django_db
 def test_a_lead_whose_retry_also_fails_backs_off_and_is_looked_up_before_it_is_sent_again(sandbox, conn):
     item = new_lead()
-    delivery.tracking_field_ids(conn)
+    catalog.load(conn).tracking_field_ids()
     sandbox.set_faults(drop_next=1, error_next=2)  # the complex answer is lost, then both look-ups get a 5xx
 
     push_lead(item.id)
@@ -165,7 +110,7 @@ def test_a_lead_whose_retry_also_fails_backs_off_and_is_looked_up_before_it_is_s
 @pytest.mark.django_db
 def test_a_batch_tries_three_times_at_once_then_backs_off_while_amocrm_keeps_failing(sandbox, conn):
     item = new_lead()
-    delivery.tracking_field_ids(conn)
+    catalog.load(conn).tracking_field_ids()
     sandbox.set_faults(error_rate=1.0, error_statuses=[502])
     earlier = len(sandbox.received())
 
@@ -178,86 +123,12 @@ def test_a_batch_tries_three_times_at_once_then_backs_off_while_amocrm_keeps_fai
     assert sent == [("POST", "/api/v4/leads/complex"), ("GET", "/api/v4/leads"), ("GET", "/api/v4/leads")]
 
 
-def lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox, **fault) -> None:
-    real_add_lead_notes, calls = client.add_lead_notes, []
-
-    def add_lead_notes(conn, notes):
-        if not calls:
-            sandbox.set_faults(**(fault or {"drop_next": 1}))
-        calls.append(notes)
-        return real_add_lead_notes(conn, notes)
-
-    monkeypatch.setattr(client, "add_lead_notes", add_lead_notes)
-
-
-@pytest.mark.django_db
-def test_a_dropped_answer_to_the_notes_request_does_not_make_a_second_note(sandbox, conn, monkeypatch):
-    items = [new_lead(phone=f"+9989015{i:05d}", message=f"Salom {i}") for i in range(3)]
-    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox)
-
-    delivery.deliver_due()
-
-    assert Delivery.objects.filter(state=DeliveryState.DELIVERED).count() == len(items)
-    notes = sorted((n.entity_id, n.params["text"]) for n in sandbox.state.notes.values())
-    assert [entity_id for entity_id, _ in notes] == sorted(d.amocrm_lead_id for d in Delivery.objects.all())
-    assert all(text.startswith("Message: Salom") for _, text in notes)
-    assert len(api_calls(sandbox, "/api/v4/leads/notes")) == 1
-    assert len(sandbox.received(path="/api/v4/leads/notes", method="GET")) == 1  # one look-up for the batch
-
-
-@pytest.mark.django_db
-def test_a_lone_unconfirmed_note_is_looked_up_on_its_own_deal(sandbox, conn, monkeypatch):
-    item = new_lead(message="Salom")
-    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox)
-
-    push_lead(item.id)
-
-    item.refresh_from_db()
-    assert item.state == DeliveryState.DELIVERED and len(sandbox.state.notes) == 1
-    assert len(sandbox.received(path=f"/api/v4/leads/{item.amocrm_lead_id}/notes", method="GET")) == 1
-    assert sandbox.received(path="/api/v4/leads/notes", method="GET") == []
-
-
-@pytest.mark.django_db
-def test_a_notes_request_refused_with_a_5xx_is_sent_again_after_the_look_up(sandbox, conn, monkeypatch):
-    item = new_lead(message="Salom")
-    lose_the_answer_to_the_first_notes_request(monkeypatch, sandbox, error_next=1)
-
-    push_lead(item.id)
-
-    item.refresh_from_db()
-    assert item.state == DeliveryState.DELIVERED and item.note_sent and not item.note_outcome_unknown
-    assert len(sandbox.state.notes) == 1
-    assert len(api_calls(sandbox, "/api/v4/leads/notes")) == 2
-
-
-@pytest.mark.django_db
-def test_a_note_staff_wrote_meanwhile_is_not_taken_for_ours(sandbox, conn, monkeypatch):
-    item = new_lead(message="Salom")
-    real_add_lead_notes = client.add_lead_notes
-
-    def staff_write_first_then_the_request_fails(conn, notes):
-        if not sandbox.state.notes:
-            real_add_lead_notes(conn, [{**notes[0], "params": {"text": "Called back, no answer"}}])
-            sandbox.set_faults(error_next=1)
-        return real_add_lead_notes(conn, notes)
-
-    monkeypatch.setattr(client, "add_lead_notes", staff_write_first_then_the_request_fails)
-
-    push_lead(item.id)
-
-    item.refresh_from_db()
-    texts = sorted(n.params["text"] for n in sandbox.state.notes.values())
-    assert item.state == DeliveryState.DELIVERED
-    assert texts == ["Called back, no answer", deal_payload.note_text(item.lead)]
-
-
 @pytest.mark.django_db
 def test_a_worker_killed_mid_send_does_not_make_a_second_deal(sandbox, conn):
     item = new_lead()
     (claimed,) = Delivery.claim_due(1)
     claimed.mark_about_to_send(f"#{claimed.lead_id} deadworker01")
-    fields = delivery.tracking_field_ids(conn)
+    fields = catalog.load(conn).tracking_field_ids()
     client.create_complex_leads(conn, [deal_payload.complex_lead(conn, claimed, fields, None)])  # then it died
     Delivery.objects.filter(id=item.id).update(claimed_until=timezone.now())
 
@@ -289,7 +160,7 @@ def test_server_errors_dropped_answers_and_429_storms_end_with_every_deal_contac
 @pytest.mark.django_db
 def test_an_access_token_expiring_mid_batch_is_refreshed_once(sandbox, conn):
     items = [new_lead(phone=f"+9989014{i:05d}", message="Salom") for i in range(3)]
-    delivery.tracking_field_ids(conn)  # cached before the token dies
+    catalog.load(conn).tracking_field_ids()  # cached before the token dies
     requests.post(f"{sandbox.url}/_sandbox/control", json={"expire_tokens": True}, timeout=5).raise_for_status()
 
     delivery.deliver_due()
@@ -341,31 +212,6 @@ def test_it_can_deliver_to_incoming_leads_with_the_form_details(sandbox, conn):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("written_in_amocrm", ["+998907776655", "998907776655", "907776655"])
-def test_it_can_find_a_contact_amocrm_already_has_for_a_new_phone(sandbox, conn, written_in_amocrm):
-    sandbox_contact = _create_contact_in_amocrm(conn, written_in_amocrm)
-    conn.search_contacts_by_phone = True
-    conn.save()
-    item = new_lead(phone="+998907776655")
-
-    push_lead(item.id)
-
-    item.refresh_from_db()
-    assert item.amocrm_contact_id == sandbox_contact
-    assert len(sandbox.state.contacts) == 1
-
-
-def _create_contact_in_amocrm(conn: Settings, phone: str) -> int:
-    """A customer amoCRM knew before the site existed (created straight through the API)."""
-    body = [{"name": "Old customer", "custom_fields_values": [
-        {"field_code": "PHONE", "values": [{"value": phone, "enum_code": "MOB"}]}]}]  # fmt: skip
-    response = requests.post(f"{conn.base_url}/api/v4/contacts", json=body, timeout=5,
-                             headers={"Authorization": f"Bearer {conn.access_token}"})  # fmt: skip
-    assert response.status_code == 200, response.text
-    return response.json()["_embedded"]["contacts"][0]["id"]
-
-
-@pytest.mark.django_db
 def test_nothing_is_claimed_while_a_429_pause_holds_every_process(sandbox, conn):
     item = new_lead()
     ratelimit.pause(60)
@@ -384,7 +230,7 @@ def test_nothing_is_claimed_while_a_429_pause_holds_every_process(sandbox, conn)
 def test_a_429_makes_the_batch_wait_out_the_pause_not_a_longer_backoff(sandbox, conn):
     item = new_lead()
     Delivery.objects.filter(id=item.id).update(attempts=6)  # exponential backoff would now be 5 to 10 minutes
-    delivery.tracking_field_ids(conn)
+    catalog.load(conn).tracking_field_ids()
     sandbox.set_faults(force_429_next=1)
 
     push_lead(item.id)
@@ -398,7 +244,7 @@ def test_a_429_makes_the_batch_wait_out_the_pause_not_a_longer_backoff(sandbox, 
 @pytest.mark.django_db
 def test_an_attempt_our_own_limiter_held_back_is_not_counted(sandbox, conn):
     item = new_lead()
-    delivery.tracking_field_ids(conn)
+    catalog.load(conn).tracking_field_ids()
     redis_client = ratelimit._redis().client
     seconds, micros = redis_client.time()
     redis_client.set(ratelimit.NEXT_SLOT_KEY, (seconds + 120) * 1_000_000 + micros, ex=120)  # the queue is full
@@ -408,20 +254,3 @@ def test_an_attempt_our_own_limiter_held_back_is_not_counted(sandbox, conn):
     item.refresh_from_db()
     assert (item.state, item.attempts) == (DeliveryState.RETRYING, 0)
     assert sandbox.received(path="/api/v4/leads/complex") == []
-
-
-@pytest.mark.django_db
-def test_a_person_whose_contact_was_deleted_in_amocrm_gets_a_new_one(sandbox, conn):
-    first = new_lead(phone="+998901112233")
-    push_lead(first.id)
-    first.refresh_from_db()
-    del sandbox.state.contacts[first.amocrm_contact_id]  # staff merged or deleted it in amoCRM
-    second = new_lead(phone="+998901112233")
-
-    push_lead(second.id)
-
-    second.refresh_from_db()
-    assert second.state == DeliveryState.DELIVERED
-    assert second.amocrm_contact_id in sandbox.state.contacts
-    assert len(deals(sandbox)) == 2
-    assert Delivery.objects.get(id=first.id).amocrm_contact_id is None  # never offered again

@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from amocrm.models import Delivery, DeliveryState
-from amocrm.request_log import RequestLog
+from amocrm.models import Delivery, DeliveryState, RequestLog
 from leads.models import Lead
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from amocrm import client, oauth, ratelimit, tokens
-from amocrm.client import AmoError, ErrorKind
+from amocrm.api import client, oauth, ratelimit, tokens
+from amocrm.api.errors import AmoError, ErrorKind
 from amocrm.models import ConnectionState, Settings
 from amocrm.sandbox import tokens as sandbox_tokens
 

@@ -6,8 +6,8 @@ import requests
 import responses
 from django.test import Client
 
-from amocrm import oauth_state
 from amocrm.models import ConnectionState, Settings
+from amocrm.views import oauth_state
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +188,7 @@ def test_it_sends_nothing_to_a_referer_outside_amocrm(admin_client, configured):
 def test_it_explains_an_expired_code(admin_client, configured, sandbox):
     state = _press_connect(admin_client)
     redirect = sandbox.authorize(state=state)
-    sandbox.clock.advance(21 * 60)  # §1.4: codes live 20 minutes
+    sandbox.clock.advance(21 * 60)  # authorization codes live 20 minutes
 
     response = _callback(admin_client, **redirect)
 

@@ -6,9 +6,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from amocrm import deal_sync
-from amocrm.deal_stages import DealStage, DealStageChange, Outcome
-from amocrm.models import Delivery, Settings
+from amocrm.models import DealStage, DealStageChange, Delivery, Outcome, Settings
+from amocrm.sync import reconcile
 from amocrm.tasks import push_lead, reconcile_deal_stages
 from amocrm.tests.conftest import sandbox_api_session
 from amocrm.tests.deal_sync_helpers import SALES, SALES_FIRST, SALES_NEGOTIATION, WON
@@ -40,10 +39,10 @@ def delivered(conn: Settings) -> Delivery:
 
 def test_it_pulls_a_stage_change_made_without_a_webhook(conn, api, sandbox):
     item = delivered(conn)
-    deal_sync.reconcile()
+    reconcile.reconcile()
     api.patch(f"{api.base}/leads/{item.amocrm_lead_id}", json={"status_id": WON})
 
-    changed = deal_sync.reconcile()
+    changed = reconcile.reconcile()
 
     stage = DealStage.objects.get(delivery=item)
     assert changed == 1 and stage.outcome == Outcome.WON and stage.status_name == "Успешно реализовано"
@@ -54,7 +53,7 @@ def test_it_pulls_a_stage_change_made_without_a_webhook(conn, api, sandbox):
 def test_the_first_look_at_a_new_deal_is_not_a_change(conn, sandbox):
     item = delivered(conn)
 
-    deal_sync.reconcile()
+    reconcile.reconcile()
 
     stage = DealStage.objects.get(delivery=item)
     assert stage.label == "In progress: First contact" and stage.first_changed_at is None
@@ -62,14 +61,14 @@ def test_the_first_look_at_a_new_deal_is_not_a_change(conn, sandbox):
 
 
 def test_it_asks_only_for_deals_updated_since_the_last_run(conn, sandbox):
-    deal_sync.reconcile()
+    reconcile.reconcile()
     last_run = Settings.load().deals_reconciled_at
 
-    deal_sync.reconcile()
+    reconcile.reconcile()
 
     query = parse_qs(sandbox.received(path="/api/v4/leads", method="GET")[-1].query)
     since = int(query["filter[updated_at][from]"][0])
-    assert since == int((last_run - deal_sync.RECONCILE_OVERLAP).timestamp())
+    assert since == int((last_run - reconcile.RECONCILE_OVERLAP).timestamp())
     assert query["limit"] == ["250"]
 
 
@@ -80,14 +79,14 @@ def test_it_follows_every_page_and_skips_deals_of_others(conn, api, sandbox):
     item = delivered(conn)  # the 251st deal: on page 2
     api.patch(f"{api.base}/leads/{item.amocrm_lead_id}", json={"status_id": SALES_NEGOTIATION})
 
-    deal_sync.reconcile()
+    reconcile.reconcile()
 
     assert len(sandbox.received(path="/api/v4/leads", method="GET")) == 2
     assert DealStage.objects.get().delivery == item and DealStage.objects.get().status_id == SALES_NEGOTIATION
 
 
 def test_it_keeps_its_place_when_amocrm_fails(conn, sandbox):
-    deal_sync.reconcile()
+    reconcile.reconcile()
     before = Settings.load().deals_reconciled_at
     sandbox.set_faults(error_next=10, error_statuses=[502])
 
@@ -98,7 +97,7 @@ def test_it_keeps_its_place_when_amocrm_fails(conn, sandbox):
 
 
 def test_the_first_run_looks_back_a_week(conn, sandbox):
-    deal_sync.reconcile()
+    reconcile.reconcile()
 
     query = parse_qs(sandbox.received(path="/api/v4/leads", method="GET")[-1].query)
     since = int(query["filter[updated_at][from]"][0])
@@ -107,6 +106,6 @@ def test_the_first_run_looks_back_a_week(conn, sandbox):
 
 
 def test_it_does_nothing_while_not_connected(db, sandbox):
-    assert deal_sync.reconcile() == 0
+    assert reconcile.reconcile() == 0
 
     assert sandbox.received(path="/api/v4/leads") == []

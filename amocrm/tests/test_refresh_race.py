@@ -1,7 +1,7 @@
 """Issue 4: several OS processes that all hit 401 at once make exactly one refresh request, and none is revoked.
 
 Real processes (one interpreter each), real Redis (the lock and the rate limiter), one SQLite file they share,
-and the sandbox in this process as amoCRM, whose refresh tokens work once (amocrm-api.md §1.5).
+and the sandbox in this process as amoCRM, whose refresh tokens work once.
 """
 
 import json
@@ -22,7 +22,7 @@ WORKER = """
 import os, sys, time
 import django
 django.setup()
-from amocrm import client
+from amocrm.api import client
 from amocrm.models import Settings
 conn = Settings.load()
 print("ready", flush=True)

@@ -7,9 +7,9 @@ import requests
 import responses
 from django.utils import timezone
 
-from amocrm import client, request_log, request_metrics
-from amocrm.client import AmoError
-from amocrm.request_log import RequestLog
+from amocrm.api import client, request_log, request_metrics
+from amocrm.api.errors import AmoError
+from amocrm.models import RequestLog
 from amocrm.tests.conftest import BASE_URL
 
 pytestmark = pytest.mark.usefixtures("limiter", "english")

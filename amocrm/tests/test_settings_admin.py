@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from amocrm.admin_forms import EDITED_FIELDS, SettingsForm
+from amocrm.admin.settings_form import EDITED_FIELDS, SettingsForm
 from amocrm.models import ConnectionState, Settings
 
 pytestmark = pytest.mark.django_db

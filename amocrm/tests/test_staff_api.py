@@ -74,7 +74,7 @@ def test_it_forbids_staff_without_the_amocrm_settings_permission(django_user_mod
 
 
 def test_it_answers_an_empty_page_when_amocrm_has_no_deals(admin_client, sandbox_conn):
-    response = admin_client.get("/api/amocrm/leads")  # the sandbox answers 204 (§3)
+    response = admin_client.get("/api/amocrm/leads")  # the sandbox answers 204 for an empty list
 
     assert response.status_code == 200
     assert response.json() == {"page": 1, "limit": 50, "next": None, "leads": []}

@@ -7,8 +7,8 @@ import pytest
 import responses
 from django.utils import timezone
 
-from amocrm import client, tokens
-from amocrm.client import AmoError, ErrorKind
+from amocrm.api import client, tokens
+from amocrm.api.errors import AmoError, ErrorKind
 from amocrm.models import ConnectionState, Settings
 from amocrm.tasks import keep_tokens_alive
 from amocrm.tests.conftest import BASE_URL, TOKEN_URL, make_jwt, token_reply
@@ -141,12 +141,12 @@ def test_it_never_refreshes_a_long_lived_token(long_lived):
 def test_it_reads_a_long_lived_tokens_expiry_from_its_exp_claim():
     token = make_jwt(exp=1_900_000_000)
 
-    assert tokens.long_lived_token_expiry(token) == datetime(2030, 3, 17, 17, 46, 40, tzinfo=UTC)
+    assert Settings(long_lived_token=token).long_lived_token_expires_at == datetime(2030, 3, 17, 17, 46, 40, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("token", ["", "not-a-jwt", make_jwt(sub="1"), make_jwt(exp="soon"), "a.!!!.c"])
 def test_it_says_nothing_about_the_expiry_of_a_token_it_cannot_read(token):
-    assert tokens.long_lived_token_expiry(token) is None
+    assert Settings(long_lived_token=token).long_lived_token_expires_at is None
 
 
 @responses.activate

@@ -1,4 +1,4 @@
-"""Receiving amoCRM's deal webhooks: parsing (§7), the secret address, the account check, idempotence."""
+"""Receiving amoCRM's deal webhooks: parsing, the secret address, the account check, idempotence."""
 
 from urllib.parse import quote, urlencode
 
@@ -6,10 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amocrm.models import Settings
+from amocrm.models import Settings, WebhookEvent
+from amocrm.sync.webhook_payload import BadPayload, LeadEvent, parse
 from amocrm.tests.deal_sync_helpers import ACCOUNT_ID, SALES, SALES_FIRST, WON, delivered_lead, hook_body, status_hook
-from amocrm.webhook_events import WebhookEvent
-from amocrm.webhook_payload import BadPayload, LeadEvent, parse
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"

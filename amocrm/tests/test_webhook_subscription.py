@@ -1,4 +1,4 @@
-"""Subscribing to amoCRM's stage changes (§7) against the sandbox: the API calls, the settings page, disconnect."""
+"""Subscribing to amoCRM's stage changes against the sandbox: the API calls, the settings page, disconnect."""
 
 import hashlib
 import hmac
@@ -6,9 +6,10 @@ import hmac
 import pytest
 import requests
 
-from amocrm import client, webhook_subscription
+from amocrm.api import client
 from amocrm.models import ConnectionState, Settings
-from amocrm.webhook_subscription import EVENTS
+from amocrm.sync import subscription as webhook_subscription
+from amocrm.sync.subscription import EVENTS
 
 pytestmark = pytest.mark.django_db
 SETTINGS_URL = "/admin/amocrm/settings/1/change/"
@@ -105,7 +106,7 @@ def test_staff_without_the_settings_permission_cannot_subscribe(client, django_u
 
 
 def _disconnect_hook(client, conn: Settings, sandbox):
-    """amoCRM's signed "integration switched off" call (§1.10)."""
+    """amoCRM's signed "integration switched off" call."""
     account_id = str(conn.account_id)
     message = f"{sandbox.client_id}|{account_id}".encode()
     signature = hmac.new(sandbox.client_secret.encode(), message, hashlib.sha256).hexdigest()

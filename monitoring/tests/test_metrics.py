@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from amocrm import client as amocrm
+from amocrm.api import client as amocrm
 from amocrm.models import Delivery, DeliveryState
 from amocrm.tasks import push_lead
 from leads.models import Lead

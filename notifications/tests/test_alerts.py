@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from amocrm.models import ConnectionState, Delivery, DeliveryState, Settings
-from amocrm.request_log import RequestLog
+from amocrm.models import ConnectionState, Delivery, DeliveryState, RequestLog, Settings
 from leads.models import Lead
 from notifications import alerts
 from notifications.models import Alert, AlertKind, MessageKind, TelegramMessage, TelegramSettings

@@ -11,7 +11,7 @@ from django.utils import timezone
 from leads.dispatch import dispatch
 from notifications import sending
 from notifications.models import MAX_ATTEMPTS, MessageKind, MessageState, TelegramMessage, TelegramSettings
-from notifications.tasks import send_telegram_message
+from notifications.tasks import send_telegram_message, sweep_telegram_messages
 from notifications.tests.conftest import LEADS_CHAT, TOKEN, api_url, ok, refusal, store_lead
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_it_stops_for_good_when_the_bot_is_blocked(telegram):
     message = TelegramMessage.objects.get(lead=store_lead())
 
     send_telegram_message(message.id)
-    sending.queue_due()
+    sweep_telegram_messages()
 
     message.refresh_from_db()
     assert message.state == MessageState.FAILED and len(responses.calls) == 1
@@ -200,7 +200,7 @@ def test_it_stores_the_lead_even_if_its_message_cannot_be_queued(telegram, monke
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in queuing")
 
-    monkeypatch.setattr(sending, "queue", broken)
+    monkeypatch.setattr(sending, "store", broken)
 
     lead = store_lead()
 

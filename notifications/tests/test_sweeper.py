@@ -6,7 +6,6 @@ import pytest
 import responses
 from django.utils import timezone
 
-from notifications import sending
 from notifications.models import MessageState, TelegramMessage
 from notifications.tasks import send_telegram_message, sweep_telegram_messages
 from notifications.tests.conftest import api_url, ok, store_lead
@@ -61,7 +60,7 @@ def test_it_sends_itself_when_the_broker_is_down(telegram, monkeypatch):
     responses.post(api_url("sendMessage"), json=ok())
     message = _message()
 
-    sending.queue_due()
+    sweep_telegram_messages()
 
     message.refresh_from_db()
     assert message.state == MessageState.SENT

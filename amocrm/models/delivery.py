@@ -1,0 +1,128 @@
+"""One lead's way to amoCRM: a leased unit of work whose every attempt is recorded on the row."""
+
+import uuid
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from acoustic.leased_work import LeasedWork
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    RETRYING = "retrying", _("Retrying")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+
+
+class Delivery(LeasedWork, models.Model):
+    """One lead's way to amoCRM: every attempt is recorded here, so the admin shows what happened."""
+
+    States = DeliveryState
+    # Longer than one batch can take (its requests, quick retries, rate-limit waits, timeouts).
+    CLAIM_LEASE = timedelta(minutes=5)
+    ERROR_FIELDS = ("last_error", "last_error_path")
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
+    state = models.CharField(
+        _("delivery"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    # A claim is a lease: a worker that vanished mid-send lets it lapse and the sweeper takes the lead again.
+    claim_token = models.CharField(max_length=32, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # The last attempt may have created the deal although no answer came back: look before sending again.
+    outcome_unknown = models.BooleanField(default=False)
+    marker = models.CharField(_("marker in amoCRM"), max_length=64, blank=True)
+    amocrm_lead_id = models.BigIntegerField(_("amoCRM deal"), null=True, blank=True, db_index=True)
+    amocrm_contact_id = models.BigIntegerField(_("amoCRM contact"), null=True, blank=True)
+    note_sent = models.BooleanField(default=False)
+    # Notes carry no marker: after a notes request with no answer, the deal's recent notes are looked up instead.
+    note_outcome_unknown = models.BooleanField(default=False)
+    note_attempted_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("amoCRM delivery")
+        verbose_name_plural = _("amoCRM deliveries")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.get_state_display()}"
+
+    @classmethod
+    def claim_due(cls, limit: int, first_id: int | None = None) -> list["Delivery"]:
+        """Take up to `limit` deliveries whose time has come (first_id first), safe against other workers."""
+        now = timezone.now()
+        due = cls.due_condition(now)
+        # Each worker takes the run of ids starting at its own first_id, so concurrent pushes (the sweeper queues
+        # one per batch) claim different leads instead of racing for the oldest ones and sending batches of one.
+        ids = cls._due_ids(due, limit, first_id)
+        token = uuid.uuid4().hex
+        # The conditional update is the claim: a row another worker took in the meantime no longer matches.
+        cls.objects.filter(due, id__in=ids).update(claim_token=token, **cls.claim_changes(now))
+        return list(cls.objects.filter(claim_token=token).select_related("lead").order_by("id"))
+
+    @classmethod
+    def _due_ids(cls, due: models.Q, limit: int, first_id: int | None) -> list[int]:
+        due_rows = cls.objects.filter(due).order_by("id").values_list("id", flat=True)
+        if first_id is None:
+            return list(due_rows[:limit])
+        ids = list(due_rows.filter(id__gte=first_id)[:limit])
+        if len(ids) < limit:
+            ids += list(due_rows.filter(id__lt=first_id)[: limit - len(ids)])
+        return ids
+
+    @property
+    def deal_created(self) -> bool:
+        return self.amocrm_lead_id is not None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (DeliveryState.DELIVERED, DeliveryState.NEEDS_ATTENTION)
+
+    def deal_url(self, base_url: str) -> str:
+        return f"{base_url}/leads/detail/{self.amocrm_lead_id}" if self.deal_created else ""
+
+    def mark_about_to_send(self, marker: str) -> None:
+        """Written before the request: if no answer comes, the next attempt looks for this marker first."""
+        self.marker = marker
+        self.outcome_unknown = True
+        self._save("marker", "outcome_unknown")
+
+    def mark_deal_created(self, amocrm_lead_id: int, amocrm_contact_id: int | None) -> None:
+        self.amocrm_lead_id = amocrm_lead_id
+        self.amocrm_contact_id = amocrm_contact_id
+        self.outcome_unknown = False
+        self._save("amocrm_lead_id", "amocrm_contact_id", "outcome_unknown")
+
+    def mark_not_created(self) -> None:
+        """A look-up found no deal for the marker: sending again cannot make a duplicate."""
+        self.outcome_unknown = False
+        self._save("outcome_unknown")
+
+    def mark_needs_attention(self, message: str, path: str = "") -> None:
+        self.state = DeliveryState.NEEDS_ATTENTION
+        self.last_error, self.last_error_path = message, path
+        self._release("state", "last_error", "last_error_path")
+
+    def requeue(self) -> None:
+        """Back in line at once, without blame (another lead of the batch was at fault)."""
+        self.state = DeliveryState.PENDING
+        self.next_attempt_at = timezone.now()
+        self._release("state", "next_attempt_at")
+
+    def _release(self, *fields: str) -> None:
+        self.claim_token = ""
+        super()._release(*fields, "claim_token")
+
+    def _save(self, *fields: str) -> None:
+        self.save(update_fields=list(fields))

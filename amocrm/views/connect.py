@@ -1,0 +1,101 @@
+"""Connecting to amoCRM with OAuth: off to the consent page, and back with a code (or a refusal).
+
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
+"""
+
+import logging
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from amocrm.api import client, oauth
+from amocrm.api.answers import Account
+from amocrm.api.errors import AmoError
+from amocrm.models import Platform, Settings
+from amocrm.views import oauth_state
+from amocrm.views.access import staff_only
+
+logger = logging.getLogger(__name__)
+
+# `platform` in the redirect says which amoCRM the account lives on.
+PLATFORM_BY_PARAM = {"1": Platform.AMOCRM, "2": Platform.KOMMO}
+
+
+def _to_settings() -> HttpResponseRedirect:
+    return redirect("admin:amocrm_settings_change", 1)
+
+
+def _oauth_error(request: HttpRequest, message: str) -> HttpResponse:
+    context = {**admin.site.each_context(request), "title": _("amoCRM connection failed"), "message": message}
+    return render(request, "amocrm/oauth_error.html", context, status=400)
+
+
+@require_GET
+@staff_only
+def authorize(request: HttpRequest) -> HttpResponse:
+    """GET /api/amocrm/authorize: off to amoCRM's consent page with a fresh state."""
+    conn = Settings.load()
+    if not (conn.client_id and conn.client_secret):
+        messages.error(request, _("Enter the integration ID and the secret key and save, then press Connect."))
+        return _to_settings()
+    state = oauth_state.new_state()
+    response = HttpResponseRedirect(oauth.authorize_url(conn, state))
+    oauth_state.issue(request, response, state)
+    return response
+
+
+@require_GET
+@staff_only
+def callback(request: HttpRequest) -> HttpResponse:
+    """GET /api/amocrm/callback: amoCRM sends the staff member back here with a code (or a refusal)."""
+    state_ok = oauth_state.pop_and_check(request)  # popped first: a state works once, whatever follows
+    response = _callback_response(request) if state_ok else _bad_state(request)
+    oauth_state.clear(response)
+    return response
+
+
+def _bad_state(request: HttpRequest) -> HttpResponse:
+    logger.warning("amoCRM callback with a missing, wrong, expired or reused state")
+    return _oauth_error(request, _("This sign-in link is invalid, expired or already used. Press Connect again."))
+
+
+def _callback_response(request: HttpRequest) -> HttpResponse:
+    error = request.GET.get("error")
+    if error == "access_denied":
+        messages.warning(request, _("Connecting to amoCRM was cancelled: access was not allowed."))
+        return _to_settings()
+    if error:
+        return _oauth_error(request, _("amoCRM refused the connection (%(error)s).") % {"error": error})
+    code, referer = request.GET.get("code", ""), request.GET.get("referer", "")
+    if not code:
+        return _oauth_error(request, _("amoCRM sent no authorization code. Press Connect again."))
+    if not oauth.is_allowed_account_host(referer):
+        logger.warning("amoCRM callback with a disallowed referer %r", referer)
+        message = _("%(host)s is not an amoCRM or Kommo account address; nothing was sent to it.")
+        return _oauth_error(request, message % {"host": referer or "-"})
+    try:
+        account = _connect(code, referer, request.GET.get("platform", ""))
+    except AmoError as error:
+        messages.error(request, error.message)
+        return _to_settings()
+    messages.success(request, _("Connected to %(name)s.") % {"name": account.name})
+    return _to_settings()
+
+
+def _connect(code: str, referer: str, platform: str) -> Account:
+    """Exchange the code, then store tokens, domain and account together or not at all."""
+    pair = oauth.exchange_code(Settings.load(), code, referer)
+    with transaction.atomic():
+        conn = Settings.load_for_update()
+        conn.store_tokens(pair.access_token, pair.refresh_token, pair.expires_in)
+        conn.domain = referer
+        conn.platform = PLATFORM_BY_PARAM.get(platform, conn.platform)
+        conn.long_lived_token = ""  # connecting with OAuth replaces a pasted long-lived token
+        conn.save(update_fields=["domain", "platform", "long_lived_token", "updated_at"])
+        account = client.get_account(conn)
+        conn.mark_connected(account.id, account.name)
+    return account
