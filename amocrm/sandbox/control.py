@@ -1,18 +1,34 @@
 """The sandbox's own endpoints under /_sandbox/: state dump, settings and faults, reset. Never faulted."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import tokens
+from .clock import Clock
+from .config import SandboxConfig
+from .faults import Faults
+from .state import SandboxState
 from .validation import is_int
 from .wire import Reply, Request, json_reply
-
-if TYPE_CHECKING:
-    from .app import SandboxApp
 
 ACTIONS = ("reset", "revoke_tokens", "expire_tokens", "unblock", "advance_clock")
 
 
-def handle(app: "SandboxApp", req: Request) -> Reply:
+class Sandbox(Protocol):
+    """What the control endpoints need of the running sandbox (the app provides it; nothing here imports the app)."""
+
+    state: SandboxState
+    config: SandboxConfig
+    faults: Faults
+    clock: Clock
+
+    def settings(self) -> dict[str, Any]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+def handle(app: Sandbox, req: Request) -> Reply:
     routes = {
         ("GET", "/_sandbox/state"): lambda: json_reply(app.snapshot()),
         ("GET", "/_sandbox/control"): lambda: json_reply(app.settings()),
@@ -26,12 +42,12 @@ def handle(app: "SandboxApp", req: Request) -> Reply:
     return json_reply({"error": "method not allowed" if known else "not found"}, 405 if known else 404)
 
 
-def _reset(app: "SandboxApp") -> Reply:
+def _reset(app: Sandbox) -> Reply:
     app.reset()
     return json_reply({"reset": True, **app.settings()})
 
 
-def _control(app: "SandboxApp", req: Request) -> Reply:
+def _control(app: Sandbox, req: Request) -> Reply:
     """Validate everything first, then apply: reset, settings and faults, then the one-off actions."""
     try:
         data = req.json() if req.body.strip() else {}
@@ -63,7 +79,7 @@ def _check(actions: dict[str, Any], settings: dict[str, Any]) -> None:
         raise ValueError("token_lifetime must be a positive integer (seconds)")
 
 
-def _apply(app: "SandboxApp", actions: dict[str, Any], settings: dict[str, Any], faults: dict[str, Any]) -> dict:
+def _apply(app: Sandbox, actions: dict[str, Any], settings: dict[str, Any], faults: dict[str, Any]) -> dict:
     done: dict[str, Any] = {}
     if actions.get("reset"):
         app.reset()
