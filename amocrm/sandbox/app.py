@@ -5,11 +5,12 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from . import api, control, lead_updates, oauth, pages, tokens
+from . import api, control, lead_updates, oauth, pages, staff, tokens
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import FaultConfig, Faults
-from .state import RequestRecord, SandboxState
+from .rows import RequestRecord
+from .state import SandboxState
 from .wire import Reply, Request, html, problem
 
 _OAUTH_ROUTES = {
@@ -104,6 +105,7 @@ class SandboxApp:
             "faults": self.faults.describe(),
             "duplicate_control": self.config.duplicate_control,
             "token_lifetime": self.config.token_lifetime,
+            **staff.describe(self.state),
             "now": self.clock.now(),
         }
 

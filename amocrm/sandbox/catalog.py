@@ -1,10 +1,48 @@
-"""The sandbox account's fixed setup: users, pipelines and custom fields (amocrm-api.md §4.1, §4.6, §4.7)."""
+"""The sandbox account's start-up setup: users, task types, pipelines and custom fields (amocrm-api.md §4)."""
 
 from dataclasses import dataclass, field
 
+from .rows import User
+
 ACCOUNT_ID = 30_000_001
 ADMIN_USER_ID = 8_000_001
-USER_IDS = (ADMIN_USER_ID, 8_000_002)
+MANAGER_IDS = (8_000_002, 8_000_003, 8_000_004)
+DEACTIVATED_USER_ID = 8_000_005
+
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/account-info (users_groups: id 0 is the default
+# group "Отдел продаж"); a second group shows that a task's group_id follows its responsible user.
+USER_GROUPS = {0: "Отдел продаж", 470_001: "Сервисный центр"}
+MANAGER_ROLE = (300_001, "Менеджер")
+
+
+def seed_users() -> list[User]:
+    """The admin who installed the integration, three managers and one who left (deactivated)."""
+    role_id = MANAGER_ROLE[0]
+    return [
+        User(ADMIN_USER_ID, "Bahrom Aliyev", "admin@example.com", is_admin=True, user_rank="master"),
+        User(MANAGER_IDS[0], "Dilnoza Karimova", "dilnoza@example.com", group_id=0, role_id=role_id),
+        User(MANAGER_IDS[1], "Aziz Rahimov", "aziz@example.com", group_id=0, role_id=role_id, lang="en"),
+        User(MANAGER_IDS[2], "Malika Yusupova", "malika@example.com", group_id=470_001, role_id=role_id),
+        User(DEACTIVATED_USER_ID, "Sardor Tursunov", "sardor@example.com", is_active=False, role_id=role_id),
+    ]
+
+
+@dataclass(frozen=True)
+class TaskType:
+    id: int
+    name: str
+    code: str | None = None
+    color: str | None = None
+    icon_id: int | None = None
+
+
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/tasks-api (1 and 2 are the standard types with
+# fixed ids) and account-info (their names and codes); the third is one of the account's own types.
+TASK_TYPES = (
+    TaskType(1, "Связаться", "FOLLOW_UP"),
+    TaskType(2, "Встреча", "MEETING"),
+    TaskType(2_900_101, "Примерка слухового аппарата", None, "#ffdc7f", 5),
+)
 
 # §4.6: 142 (won) and 143 (lost) exist in every pipeline; identify a status by (pipeline_id, status_id).
 WON_STATUS_ID = 142
@@ -67,6 +105,7 @@ class Enum:
     id: int
     value: str
     sort: int
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,9 +118,13 @@ class CustomField:
     code: str | None = None
     is_predefined: bool = False
     enums: tuple[Enum, ...] = field(default=())
+    is_api_only: bool = False
 
     def enum_by_code(self, code: str) -> Enum | None:
-        return next((e for e in self.enums if e.value == code), None)
+        """§5: PHONE/EMAIL enums are named by their value (MOB, PRIV); a list field's enums by their own code."""
+        if self.type == "multitext":
+            return next((e for e in self.enums if e.value == code), None)
+        return next((e for e in self.enums if e.code == code), None)
 
     def enum_by_id(self, enum_id: int) -> Enum | None:
         return next((e for e in self.enums if e.id == enum_id), None)

@@ -10,7 +10,8 @@ from .catalog import LOST_STATUS_ID, WON_STATUS_ID, pipeline
 from .config import SandboxConfig
 from .entities import add_company, add_contact, add_lead, field_values
 from .payloads import LeadDraft, objects, read_batch
-from .state import Contact, Lead, SandboxState
+from .rows import Contact, Lead
+from .state import SandboxState
 from .unsorted import add_unsorted
 from .validation import Errors
 from .wire import Reply, Request, hal, problem

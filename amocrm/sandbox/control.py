@@ -2,7 +2,7 @@
 
 from typing import Any, Protocol
 
-from . import tokens
+from . import staff, tokens
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import Faults
@@ -57,12 +57,17 @@ def _control(app: Sandbox, req: Request) -> Reply:
         return json_reply({"error": "body must be a JSON object"}, 400)
     actions = {key: data.pop(key) for key in ACTIONS if key in data}
     settings = {key: data.pop(key) for key in ("duplicate_control", "token_lifetime") if key in data}
+    people = {key: data.pop(key) for key in staff.KEYS if key in data}
     try:
         _check(actions, settings)
         app.faults.config.updated(data)
+        with app.state.lock:  # a reset comes first, so the staff changes are checked against the seeded users
+            staff.check(SandboxState(app.clock) if actions.get("reset") else app.state, people)
     except ValueError as error:
         return json_reply({"error": str(error)}, 400)
     done = _apply(app, actions, settings, data)
+    with app.state.lock:
+        done.update(staff.apply(app.state, people))
     return json_reply({**app.settings(), "done": done})
 
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from .catalog import ACCOUNT_ID, ADMIN_USER_ID
+from .catalog import ACCOUNT_ID
 from .payloads import EntityDraft, LeadDraft, TagRef
-from .state import Company, Contact, Lead, SandboxState
+from .rows import Company, Contact, Lead
+from .state import SandboxState
 
 
 def links(base_url: str, path: str) -> dict[str, Any]:
@@ -12,12 +13,14 @@ def links(base_url: str, path: str) -> dict[str, Any]:
     return {"self": {"href": f"{base_url}{path}"}}
 
 
-def _stamps(attrs: dict[str, Any], now: int) -> dict[str, Any]:
+def _stamps(state: SandboxState, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Defaults: the connected user is responsible and the author; created now."""
+    now, user_id = state.clock.timestamp(), state.connected_user_id
     created_at = attrs.get("created_at", now)
     return {
-        "responsible_user_id": ADMIN_USER_ID,
-        "created_by": ADMIN_USER_ID,
-        "updated_by": ADMIN_USER_ID,
+        "responsible_user_id": user_id,
+        "created_by": user_id,
+        "updated_by": user_id,
         **attrs,
         "created_at": created_at,
         "updated_at": attrs.get("updated_at", created_at),
@@ -32,7 +35,7 @@ def _tag_ids(state: SandboxState, entity_type: str, refs: list[TagRef]) -> list[
 def add_contact(state: SandboxState, draft: EntityDraft, in_unsorted: bool = False) -> Contact:
     if draft.link_id is not None:
         return state.contacts[draft.link_id]
-    attrs = _stamps(draft.attrs, state.clock.timestamp())
+    attrs = _stamps(state, draft.attrs)
     if "name" not in attrs:
         attrs["name"] = " ".join(filter(None, [attrs.get("first_name"), attrs.get("last_name")]))
     contact = Contact(id=state.next_id("contacts"), **attrs, in_unsorted=in_unsorted)
@@ -45,7 +48,7 @@ def add_contact(state: SandboxState, draft: EntityDraft, in_unsorted: bool = Fal
 def add_company(state: SandboxState, draft: EntityDraft) -> Company:
     if draft.link_id is not None:
         return state.companies[draft.link_id]
-    attrs = {"name": "", **_stamps(draft.attrs, state.clock.timestamp())}
+    attrs = {"name": "", **_stamps(state, draft.attrs)}
     company = Company(id=state.next_id("companies"), **attrs)
     company.custom_fields_values = draft.custom_fields_values
     company.tag_ids = _tag_ids(state, "companies", draft.tags)
@@ -54,7 +57,7 @@ def add_company(state: SandboxState, draft: EntityDraft) -> Company:
 
 
 def add_lead(state: SandboxState, draft: LeadDraft, contacts: list[Contact], companies: list[Company]) -> Lead:
-    attrs = {"name": "", **_stamps(draft.attrs, state.clock.timestamp())}
+    attrs = {"name": "", **_stamps(state, draft.attrs)}
     lead = Lead(id=state.next_id("leads"), pipeline_id=draft.pipeline_id, status_id=draft.status_id, **attrs)
     lead.name = lead.name or f"Сделка #{lead.id}"
     lead.custom_fields_values = draft.custom_fields_values

@@ -9,11 +9,12 @@ from functools import partial
 from typing import Any
 
 from . import catalog, payloads, webhook_sender
-from .catalog import ADMIN_USER_ID, LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
+from .catalog import LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
 from .config import SandboxConfig
 from .entities import links
 from .payloads import LEAD_KEYS, LEAD_SCALARS, TagRef, objects, read_batch
-from .state import Lead, SandboxState
+from .rows import Lead
+from .state import SandboxState
 from .validation import Errors, is_int, join, parse_cf_values, read_object, validation_failed
 from .wire import Reply, Request, hal, problem, redirect
 
@@ -79,9 +80,9 @@ def _change(state: SandboxState, data: dict[str, Any], errors: Errors, lead_id: 
     emb = payloads.embedded(data, {"tags"}, "", errors)
     return LeadChange(
         lead_id=lead.id if lead else 0,
-        attrs=payloads.scalars(data, LEAD_SCALARS, "", errors),
+        attrs=payloads.scalars(data, LEAD_SCALARS, "", errors, state.users),
         stage=_stage(data, lead, errors),
-        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), catalog.LEAD_FIELDS,
+        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), state.fields("leads"),
                                              "custom_fields_values", errors),
         tags=payloads.tags({}, emb, "leads", state, "", errors) if "tags" in emb else None,
         tags_to_add=payloads.tags({"tags_to_add": data.get("tags_to_add")}, {}, "leads", state, "", errors),
@@ -120,7 +121,7 @@ def apply_change(state: SandboxState, change: LeadChange) -> list[webhook_sender
         if lead.status_id in (WON_STATUS_ID, LOST_STATUS_ID) and "closed_at" not in change.attrs:
             lead.closed_at = now
     lead.updated_at = change.attrs.get("updated_at", now)
-    lead.updated_by = change.attrs.get("updated_by", ADMIN_USER_ID)
+    lead.updated_by = change.attrs.get("updated_by", state.connected_user_id)
     events = [webhook_sender.lead_event("status_lead", lead, state, old)] if moved else []
     return [*events, webhook_sender.lead_event("update_lead", lead, state)]
 

@@ -1,11 +1,11 @@
 """Request bodies of the write endpoints, checked as strictly as amoCRM and turned into drafts."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import catalog
-from .catalog import UNSORTED_TYPE, USER_IDS
+from .catalog import UNSORTED_TYPE
 from .state import SandboxState
 from .validation import Errors, is_int, join, parse_cf_values, validation_failed
 from .wire import Reply, Request, problem
@@ -112,16 +112,19 @@ def _request_id(item: dict[str, Any], index: int, errors: Errors) -> str:
     return value
 
 
-def scalars(data: dict[str, Any], spec: dict[str, str], prefix: str, errors: Errors) -> dict[str, Any]:
+def scalars(
+    data: dict[str, Any], spec: dict[str, str], prefix: str, errors: Errors, users: Collection[int]
+) -> dict[str, Any]:
+    """Typed top-level values; a user id must be one of the account's `users` (§4.4: the path names the field)."""
     attrs = {}
     for key, kind in spec.items():
         value = errors.expect_int(data, key, prefix) if kind == _INT else errors.expect_str(data, key, prefix)
         if value is not None:
             attrs[key] = value
-    if "responsible_user_id" in attrs and attrs["responsible_user_id"] not in USER_IDS:
+    if "responsible_user_id" in attrs and attrs["responsible_user_id"] not in users:
         errors.bad_choice(join(prefix, "responsible_user_id"))
     for key in ("created_by", "updated_by"):  # §3: 0 means "robot"
-        if attrs.get(key, 0) != 0 and attrs[key] not in USER_IDS:
+        if attrs.get(key, 0) != 0 and attrs[key] not in users:
             errors.bad_choice(join(prefix, key))
     return attrs
 
@@ -177,15 +180,12 @@ def objects(raw: Any, path: str, errors: Errors, most: int | None = None) -> lis
 
 def entity(data: dict[str, Any], kind: str, state: SandboxState, prefix: str, errors: Errors) -> EntityDraft:
     """A full contact (§4.2) or company model to create."""
-    keys, spec, fields = (
-        (CONTACT_KEYS, CONTACT_SCALARS, catalog.CONTACT_FIELDS)
-        if kind == "contacts"
-        else (COMPANY_KEYS, COMPANY_SCALARS, catalog.COMPANY_FIELDS)
-    )
+    keys, spec = (CONTACT_KEYS, CONTACT_SCALARS) if kind == "contacts" else (COMPANY_KEYS, COMPANY_SCALARS)
     errors.check_keys(data, keys, prefix)
-    attrs = scalars(data, spec, prefix, errors)
+    attrs = scalars(data, spec, prefix, errors, state.users)
     emb = embedded(data, {"tags"}, prefix, errors)
-    cf = parse_cf_values(data.get("custom_fields_values"), fields, join(prefix, "custom_fields_values"), errors)
+    cf_path = join(prefix, "custom_fields_values")
+    cf = parse_cf_values(data.get("custom_fields_values"), state.fields(kind), cf_path, errors)
     return EntityDraft(attrs, cf, tags(data, emb, kind, state, prefix, errors))
 
 
@@ -231,10 +231,10 @@ def lead(
     pipeline_id, status_id = stage(data, prefix, errors, allow_unsorted="metadata" in emb)
     cf_path = join(prefix, "custom_fields_values")
     draft = LeadDraft(
-        attrs=scalars(data, LEAD_SCALARS, prefix, errors),
+        attrs=scalars(data, LEAD_SCALARS, prefix, errors, state.users),
         pipeline_id=pipeline_id,
         status_id=status_id,
-        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), catalog.LEAD_FIELDS, cf_path, errors),
+        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), state.fields("leads"), cf_path, errors),
         tags=tags(data, emb, "leads", state, prefix, errors),
     )
     return draft, emb
@@ -283,5 +283,5 @@ def forms_metadata(raw: Any, path: str, errors: Errors, categorised: bool) -> di
     if raw.get("category") == "sip":
         return dict(raw)  # call metadata: the sandbox does not model telephony
     errors.check_keys(raw, set(FORMS_METADATA) | ({"category"} if categorised else set()), path)
-    scalars(raw, FORMS_METADATA, path, errors)
+    scalars(raw, FORMS_METADATA, path, errors, users=())
     return dict(raw)

@@ -5,11 +5,12 @@ import uuid
 from typing import Any
 
 from . import catalog
-from .catalog import ACCOUNT_ID, ADMIN_USER_ID, CustomField, Pipeline
+from .catalog import ACCOUNT_ID, CustomField, Pipeline
 from .config import SandboxConfig
 from .entities import field_texts, links, render_contact, render_lead
 from .listing import int_params, matches, order, page_args, paginate, with_values
-from .state import Contact, Lead, Note, SandboxState
+from .rows import Contact, Lead, Note
+from .state import SandboxState
 from .wire import Reply, Request, hal, no_content
 
 _ACCOUNT_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amocrm-sandbox-account-{ACCOUNT_ID}"))
@@ -23,7 +24,7 @@ def get_account(state: SandboxState, config: SandboxConfig, req: Request) -> Rep
         "name": f"{config.subdomain} (sandbox)",
         "subdomain": config.subdomain,
         "uuid": _ACCOUNT_UUID,
-        "current_user_id": ADMIN_USER_ID,
+        "current_user_id": state.connected_user_id,
         "country": "UZ",
         "currency": "UZS",
         "customers_mode": "disabled",
@@ -42,8 +43,8 @@ def get_account(state: SandboxState, config: SandboxConfig, req: Request) -> Rep
     }
     body.update({key: value for key, value in optional.items() if key in extra})
     embedded = {
-        "users_groups": [{"id": 0, "name": "Отдел продаж", "uuid": None}],
-        "task_types": [{"id": 1, "name": "Связаться", "color": None, "icon_id": None, "code": "FOLLOW_UP"}],
+        "users_groups": [{"id": i, "name": name, "uuid": None} for i, name in catalog.USER_GROUPS.items()],
+        "task_types": [vars(task_type) for task_type in catalog.TASK_TYPES],
         "datetime_settings": {"timezone": "Asia/Tashkent", "timezone_offset": "+05:00"},
         "amojo_rights": {"can_direct": True, "can_create_groups": True},
     }
@@ -102,7 +103,7 @@ def list_statuses(state: SandboxState, config: SandboxConfig, req: Request, pipe
 
 
 def _custom_field(field: CustomField, base_url: str) -> dict[str, Any]:
-    enums = [{"id": e.id, "value": e.value, "sort": e.sort, "code": None} for e in field.enums] or None
+    enums = [{"id": e.id, "value": e.value, "sort": e.sort, "code": e.code} for e in field.enums] or None
     return {
         "id": field.id,
         "name": field.name,
@@ -110,7 +111,7 @@ def _custom_field(field: CustomField, base_url: str) -> dict[str, Any]:
         "account_id": ACCOUNT_ID,
         "code": field.code,
         "sort": field.sort,
-        "is_api_only": False,
+        "is_api_only": field.is_api_only,
         "enums": enums,
         "group_id": None,
         "required_statuses": [],
@@ -133,7 +134,7 @@ def list_custom_fields(state: SandboxState, config: SandboxConfig, req: Request,
     if isinstance(args, Reply):
         return args
     types = {v for key, values in req.query.items() if key.startswith("filter[type]") for v in values}
-    fields = [f for f in catalog.FIELDS_BY_ENTITY[entity_type] if not types or f.type in types]
+    fields = [f for f in state.fields(entity_type) if not types or f.type in types]
     fields = sorted(fields, key=lambda f: f.id if req.param("order[id]") else f.sort)
     return paginate(req, "custom_fields", fields, lambda f: _custom_field(f, req.base_url), *args, with_totals=True)
 

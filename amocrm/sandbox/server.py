@@ -14,7 +14,8 @@ from .app import SandboxApp
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import FaultConfig
-from .state import RequestRecord, SandboxState, WebhookDelivery
+from .rows import RequestRecord, WebhookDelivery
+from .state import SandboxState
 from .wire import Request, problem
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from typing import Any
 
 from .catalog import ACCOUNT_ID, ADMIN_USER_ID
 from .config import REFRESH_TOKEN_LIFETIME, SandboxConfig
-from .state import AuthCode, SandboxState, Token
+from .rows import AuthCode, Token
+from .state import SandboxState
 
 
 def _b64(data: bytes) -> str:

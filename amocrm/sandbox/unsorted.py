@@ -10,7 +10,8 @@ from .catalog import ACCOUNT_ID
 from .config import SandboxConfig
 from .entities import add_company, add_contact, add_lead, links
 from .payloads import LEAD_KEYS, EntityDraft, LeadDraft, objects, read_batch
-from .state import Lead, SandboxState, UnsortedItem
+from .rows import Lead, UnsortedItem
+from .state import SandboxState
 from .validation import Errors, join
 from .wire import Reply, Request, hal
 

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .catalog import ACCOUNT_ID
-from .state import Lead, SandboxState, WebhookDelivery
+from .rows import Lead, WebhookDelivery
+from .state import SandboxState
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,14 @@ from urllib.parse import urlsplit
 from .catalog import ACCOUNT_ID, ADMIN_USER_ID
 from .config import SandboxConfig
 from .entities import links
-from .state import SandboxState, Webhook
+from .rows import Webhook
+from .staff import admin_only
+from .state import SandboxState
 from .validation import Errors, is_int, read_object, validation_failed
 from .wire import Reply, Request, hal, no_content, problem
+
+# Managing webhooks through the API is for administrators only (403 otherwise):
+# https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
 
 # §7: the events an account webhook can carry.
 _ENTITIES = ("lead", "contact", "company", "customer", "task")
@@ -56,6 +61,8 @@ def find(state: SandboxState, destination: str) -> Webhook | None:
 
 def subscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
     """POST {destination, settings, sort?} -> 201; the same destination again updates that webhook (§7)."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     data, reply = read_object(req)
     if reply is not None:
         return reply
@@ -81,6 +88,8 @@ def subscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply
 
 def list_webhooks(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
     """GET, optionally ?filter[destination]=<url> (exact); 204 when there is none (§3)."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     destination = req.param("filter[destination]")
     hooks = [h for h in state.webhooks.values() if destination is None or h.destination == destination]
     if not hooks:
@@ -95,6 +104,8 @@ def list_webhooks(state: SandboxState, config: SandboxConfig, req: Request) -> R
 
 def unsubscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
     """DELETE {destination} -> 204; 404 for a destination that has no webhook (§7)."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     data, reply = read_object(req)
     if reply is not None:
         return reply

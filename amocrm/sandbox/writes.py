@@ -5,11 +5,11 @@ from functools import partial
 from typing import Any
 
 from . import payloads
-from .catalog import ADMIN_USER_ID
 from .config import SandboxConfig
 from .entities import add_contact, add_lead, links
 from .payloads import LeadDraft, objects, read_batch
-from .state import Note, SandboxState
+from .rows import Note
+from .state import SandboxState
 from .validation import Errors, is_int, join
 from .wire import Reply, Request, hal
 
@@ -133,7 +133,7 @@ def _note(state: SandboxState, path_id: int | None, data: dict[str, Any], errors
     elif note_type not in NOTE_TYPES:
         errors.bad_choice("note_type")
     params = _note_params(data, note_type, errors)
-    attrs = payloads.scalars(data, _NOTE_SCALARS, "", errors)
+    attrs = payloads.scalars(data, _NOTE_SCALARS, "", errors, state.users)
     if not isinstance(data.get("is_need_to_trigger_digital_pipeline", True), bool):
         errors.wrong_type("is_need_to_trigger_digital_pipeline", "bool")
     return NoteDraft(entity_id, str(note_type), params, attrs)
@@ -148,7 +148,8 @@ def create_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_
     rows = []
     for draft in drafts:
         now = state.clock.timestamp()
-        stamps = {"created_by": ADMIN_USER_ID, "responsible_user_id": ADMIN_USER_ID, "created_at": now}
+        user_id = state.connected_user_id
+        stamps = {"created_by": user_id, "responsible_user_id": user_id, "created_at": now}
         attrs = {**stamps, "updated_at": draft.attrs.get("created_at", now), **draft.attrs}
         note = Note(state.next_id("notes"), "leads", draft.entity_id, draft.note_type, draft.params, **attrs)
         state.notes[note.id] = note
