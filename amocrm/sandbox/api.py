@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 
-from . import complex_leads, lead_updates, reads, unsorted, users, webhooks, writes
+from . import complex_leads, lead_updates, reads, task_reads, tasks, unsorted, users, webhooks, writes
 from .config import SandboxConfig
 from .state import SandboxState
 from .wire import Reply, Request, problem
@@ -30,6 +30,9 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/api/v4/contacts", reads.list_contacts),
     ("POST", r"/api/v4/contacts", writes.create_contacts),
     ("GET", r"/api/v4/contacts/(\d+)", reads.get_contact),
+    ("GET", r"/api/v4/tasks", task_reads.list_tasks),
+    ("POST", r"/api/v4/tasks", tasks.create_tasks),
+    ("GET", r"/api/v4/tasks/(\d+)", task_reads.get_task),
     ("GET", r"/api/v4/users", users.list_users),
     ("GET", r"/api/v4/users/(\d+)", users.get_user),
     ("GET", r"/api/v4/webhooks", webhooks.list_webhooks),

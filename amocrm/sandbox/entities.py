@@ -70,6 +70,19 @@ def add_lead(state: SandboxState, draft: LeadDraft, contacts: list[Contact], com
     return lead
 
 
+def closest_task_at(state: SandboxState, entity_type: str, entity_id: int) -> int | None:
+    """The due time of the entity's nearest open task, None without one.
+
+    Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api (closest_task_at)
+    """
+    due = [
+        task.complete_till
+        for task in state.tasks.values()
+        if not task.is_completed and task.entity_type == entity_type and task.entity_id == entity_id
+    ]
+    return min(due, default=None)
+
+
 def _tags(state: SandboxState, tag_ids: list[int]) -> list[dict[str, Any]]:
     return [{"id": t, "name": state.tags[t].name, "color": None} for t in tag_ids if t in state.tags]
 
@@ -94,7 +107,7 @@ def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: b
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "closed_at": lead.closed_at,
-        "closest_task_at": None,
+        "closest_task_at": closest_task_at(state, "leads", lead.id),
         "is_deleted": False,
         "custom_fields_values": lead.custom_fields_values,
         "score": None,
@@ -120,7 +133,7 @@ def render_contact(state: SandboxState, contact: Contact, base_url: str, with_le
         "group_id": 0,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
-        "closest_task_at": None,
+        "closest_task_at": closest_task_at(state, "contacts", contact.id),
         "is_deleted": False,
         "is_unsorted": contact.in_unsorted,
         "custom_fields_values": contact.custom_fields_values,
