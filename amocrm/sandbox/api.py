@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 
-from . import complex_leads, lead_updates, reads, task_reads, tasks, unsorted, users, webhooks, writes
+from . import complex_leads, contact_updates, lead_updates, reads, task_reads, tasks, unsorted, users, webhooks, writes
 from .config import SandboxConfig
 from .state import SandboxState
 from .wire import Reply, Request, problem
@@ -29,7 +29,9 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", r"/api/v4/leads/(\d+)/notes", writes.create_notes),
     ("GET", r"/api/v4/contacts", reads.list_contacts),
     ("POST", r"/api/v4/contacts", writes.create_contacts),
+    ("PATCH", r"/api/v4/contacts", contact_updates.update_contacts),
     ("GET", r"/api/v4/contacts/(\d+)", reads.get_contact),
+    ("PATCH", r"/api/v4/contacts/(\d+)", contact_updates.update_contact),
     ("GET", r"/api/v4/tasks", task_reads.list_tasks),
     ("POST", r"/api/v4/tasks", tasks.create_tasks),
     ("GET", r"/api/v4/tasks/(\d+)", task_reads.get_task),

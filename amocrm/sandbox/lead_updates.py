@@ -10,12 +10,13 @@ from typing import Any
 
 from . import catalog, payloads, webhook_sender
 from .catalog import LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
+from .changes import TagChange, changed_tags, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
-from .payloads import LEAD_KEYS, LEAD_SCALARS, TagRef, objects, read_batch
+from .payloads import LEAD_KEYS, LEAD_SCALARS, read_batch
 from .rows import Lead
 from .state import SandboxState
-from .validation import Errors, is_int, join, parse_cf_values, read_object, validation_failed
+from .validation import Errors, parse_cf_values, read_object, validation_failed
 from .wire import Reply, Request, hal, problem, redirect
 
 UPDATE_KEYS = LEAD_KEYS | {"id", "tags_to_delete"}
@@ -28,9 +29,7 @@ class LeadChange:
     attrs: dict[str, Any] = field(default_factory=dict)
     stage: tuple[int, int] | None = None
     custom_fields_values: list[dict] | None = None
-    tags: list[TagRef] | None = None  # _embedded.tags replaces the whole list (§4.10)
-    tags_to_add: list[TagRef] = field(default_factory=list)
-    tags_to_delete: list[TagRef] = field(default_factory=list)
+    tags: TagChange = field(default_factory=TagChange)
     request_id: str = "0"
 
 
@@ -52,31 +51,10 @@ def _stage(data: dict[str, Any], lead: Lead | None, errors: Errors) -> tuple[int
     return pipe.id, status_id
 
 
-def _tag_refs(raw: Any, path: str, state: SandboxState, errors: Errors) -> list[TagRef]:
-    """tags_to_delete: [{id}|{name}] of the leads' tag dictionary."""
-    refs: list[TagRef] = []
-    for item_path, item in objects(raw, path, errors):
-        errors.check_keys(item, {"id", "name"}, item_path)
-        tag = state.tags.get(item["id"]) if is_int(item.get("id")) else None
-        if "id" in item and (tag is None or tag.entity_type != "leads"):
-            errors.bad_choice(join(item_path, "id"))
-        elif tag is not None or isinstance(item.get("name"), str):
-            refs.append(tag.id if tag is not None else item["name"])
-        else:
-            errors.missing(join(item_path, "name"))
-    return refs
-
-
 def _change(state: SandboxState, data: dict[str, Any], errors: Errors, lead_id: int | None = None) -> LeadChange:
     """One element: validated like a create (§4.3), plus the id of an existing deal."""
     errors.check_keys(data, UPDATE_KEYS if lead_id is None else UPDATE_KEYS - {"id"}, "")
-    if lead_id is None and "id" not in data:
-        errors.missing("id")
-    elif lead_id is None and not is_int(data["id"]):
-        errors.wrong_type("id", "int")
-    elif lead_id is None and data["id"] not in state.leads:
-        errors.bad_choice("id")
-    lead = state.leads.get(data.get("id") if lead_id is None else lead_id)
+    lead = state.leads.get(target_id(data, state.leads, errors) if lead_id is None else lead_id)
     emb = payloads.embedded(data, {"tags"}, "", errors)
     return LeadChange(
         lead_id=lead.id if lead else 0,
@@ -84,27 +62,8 @@ def _change(state: SandboxState, data: dict[str, Any], errors: Errors, lead_id: 
         stage=_stage(data, lead, errors),
         custom_fields_values=parse_cf_values(data.get("custom_fields_values"), state.fields("leads"),
                                              "custom_fields_values", errors),
-        tags=payloads.tags({}, emb, "leads", state, "", errors) if "tags" in emb else None,
-        tags_to_add=payloads.tags({"tags_to_add": data.get("tags_to_add")}, {}, "leads", state, "", errors),
-        tags_to_delete=_tag_refs(data.get("tags_to_delete"), "tags_to_delete", state, errors),
+        tags=tag_change(data, emb, "leads", state, errors),
     )  # fmt: skip
-
-
-def _tag_ids(state: SandboxState, refs: list[TagRef]) -> list[int]:
-    return [ref if isinstance(ref, int) else state.tag_id("leads", ref) for ref in refs]
-
-
-def _apply_tags(state: SandboxState, lead: Lead, change: LeadChange) -> None:
-    tag_ids = _tag_ids(state, change.tags) if change.tags is not None else lead.tag_ids
-    removed = set(_tag_ids(state, change.tags_to_delete))
-    lead.tag_ids = [t for t in dict.fromkeys([*tag_ids, *_tag_ids(state, change.tags_to_add)]) if t not in removed]
-
-
-def _apply_fields(lead: Lead, values: list[dict] | None) -> None:
-    """Only the fields named change; the others keep their values."""
-    if values:
-        kept = [f for f in lead.custom_fields_values or [] if f["field_id"] not in {v["field_id"] for v in values}]
-        lead.custom_fields_values = kept + values
 
 
 def apply_change(state: SandboxState, change: LeadChange) -> list[webhook_sender.LeadEvent]:
@@ -113,8 +72,8 @@ def apply_change(state: SandboxState, change: LeadChange) -> list[webhook_sender
     old = (lead.pipeline_id, lead.status_id)
     for key, value in change.attrs.items():
         setattr(lead, key, value)
-    _apply_fields(lead, change.custom_fields_values)
-    _apply_tags(state, lead, change)
+    lead.custom_fields_values = replaced_fields(lead.custom_fields_values, change.custom_fields_values)
+    lead.tag_ids = changed_tags(state, "leads", lead.tag_ids, change.tags)
     moved = change.stage is not None and change.stage != old
     if moved:
         lead.pipeline_id, lead.status_id = change.stage
