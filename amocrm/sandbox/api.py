@@ -3,7 +3,19 @@
 import re
 from collections.abc import Callable
 
-from . import complex_leads, contact_updates, lead_updates, reads, task_reads, tasks, unsorted, users, webhooks, writes
+from . import (
+    complex_leads,
+    contact_updates,
+    custom_fields,
+    lead_updates,
+    reads,
+    task_reads,
+    tasks,
+    unsorted,
+    users,
+    webhooks,
+    writes,
+)
 from .config import SandboxConfig
 from .state import SandboxState
 from .wire import Reply, Request, problem
@@ -15,7 +27,8 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/api/v4/leads/pipelines", reads.list_pipelines),
     ("GET", r"/api/v4/leads/pipelines/(\d+)", reads.get_pipeline),
     ("GET", r"/api/v4/leads/pipelines/(\d+)/statuses", reads.list_statuses),
-    ("GET", r"/api/v4/(leads|contacts|companies)/custom_fields", reads.list_custom_fields),
+    ("GET", r"/api/v4/(leads|contacts|companies)/custom_fields", custom_fields.list_custom_fields),
+    ("POST", r"/api/v4/(leads|contacts|companies)/custom_fields", custom_fields.create_custom_fields),
     ("GET", r"/api/v4/leads", reads.list_leads),
     ("POST", r"/api/v4/leads", writes.create_leads),
     ("PATCH", r"/api/v4/leads", lead_updates.update_leads),

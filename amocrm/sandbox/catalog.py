@@ -119,6 +119,9 @@ class CustomField:
     is_predefined: bool = False
     enums: tuple[Enum, ...] = field(default=())
     is_api_only: bool = False
+    required_statuses: tuple[tuple[int, int], ...] = ()  # (pipeline_id, status_id) pairs
+    remind: str | None = None  # birthday fields only
+    tracking_callback: str | None = None  # tracking_data fields only
 
     def enum_by_code(self, code: str) -> Enum | None:
         """§5: PHONE/EMAIL enums are named by their value (MOB, PRIV); a list field's enums by their own code."""

@@ -13,10 +13,11 @@ from . import payloads
 from .changes import TagChange, changed_tags, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
+from .field_values import parse_cf_values
 from .payloads import CONTACT_KEYS, CONTACT_SCALARS, read_batch
 from .rows import Contact
 from .state import SandboxState
-from .validation import Errors, parse_cf_values, read_object, validation_failed
+from .validation import Errors, read_object, validation_failed
 from .wire import Reply, Request, hal, problem
 
 UPDATE_KEYS = CONTACT_KEYS | {"id", "tags_to_delete"}

@@ -13,10 +13,11 @@ from .catalog import LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
 from .changes import TagChange, changed_tags, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
+from .field_values import parse_cf_values
 from .payloads import LEAD_KEYS, LEAD_SCALARS, read_batch
 from .rows import Lead
 from .state import SandboxState
-from .validation import Errors, parse_cf_values, read_object, validation_failed
+from .validation import Errors, read_object, validation_failed
 from .wire import Reply, Request, hal, problem, redirect
 
 UPDATE_KEYS = LEAD_KEYS | {"id", "tags_to_delete"}

@@ -6,8 +6,9 @@ from typing import Any
 
 from . import catalog
 from .catalog import UNSORTED_TYPE
+from .field_values import parse_cf_values
 from .state import SandboxState
-from .validation import Errors, is_int, join, parse_cf_values, validation_failed
+from .validation import Errors, is_int, join, validation_failed
 from .wire import Reply, Request, problem
 
 TagRef = int | str  # an existing tag id, or a name to find or create

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from . import catalog
-from .catalog import ACCOUNT_ID, CustomField, Pipeline
+from .catalog import ACCOUNT_ID, Pipeline
 from .config import SandboxConfig
 from .entities import field_texts, links, render_contact, render_lead
 from .listing import int_params, matches, order, page_args, paginate, with_values
@@ -100,43 +100,6 @@ def list_statuses(state: SandboxState, config: SandboxConfig, req: Request, pipe
     return hal(
         {"_total_items": len(statuses), "_links": links(req.base_url, req.path), "_embedded": {"statuses": statuses}}
     )
-
-
-def _custom_field(field: CustomField, base_url: str) -> dict[str, Any]:
-    enums = [{"id": e.id, "value": e.value, "sort": e.sort, "code": e.code} for e in field.enums] or None
-    return {
-        "id": field.id,
-        "name": field.name,
-        "type": field.type,
-        "account_id": ACCOUNT_ID,
-        "code": field.code,
-        "sort": field.sort,
-        "is_api_only": field.is_api_only,
-        "enums": enums,
-        "group_id": None,
-        "required_statuses": [],
-        "is_deletable": not field.is_predefined,
-        "is_predefined": field.is_predefined,
-        "entity_type": field.entity_type,
-        "tracking_callback": None,
-        "remind": None,
-        "triggers": [],
-        "currency": None,
-        "hidden_statuses": [],
-        "chained_lists": None,
-        "_links": links(base_url, f"/api/v4/{field.entity_type}/custom_fields/{field.id}"),
-    }
-
-
-def list_custom_fields(state: SandboxState, config: SandboxConfig, req: Request, entity_type: str) -> Reply:
-    """§4.7: paginated with totals; `filter[type][]` narrows by field type."""
-    args = page_args(req)
-    if isinstance(args, Reply):
-        return args
-    types = {v for key, values in req.query.items() if key.startswith("filter[type]") for v in values}
-    fields = [f for f in state.fields(entity_type) if not types or f.type in types]
-    fields = sorted(fields, key=lambda f: f.id if req.param("order[id]") else f.sort)
-    return paginate(req, "custom_fields", fields, lambda f: _custom_field(f, req.base_url), *args, with_totals=True)
 
 
 _STATUS_FILTER = re.compile(r"filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]")

@@ -159,4 +159,5 @@ class SandboxState:
 
 
 def _custom_field(row: dict[str, Any]) -> CustomField:
-    return CustomField(**{**row, "enums": tuple(Enum(**enum) for enum in row["enums"])})
+    enums = tuple(Enum(**enum) for enum in row["enums"])
+    return CustomField(**{**row, "enums": enums, "required_statuses": tuple(map(tuple, row["required_statuses"]))})
