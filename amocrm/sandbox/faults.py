@@ -21,6 +21,7 @@ class FaultConfig:
     drop_rate: float = 0.0  # share of requests processed, then the connection is closed with no response
     drop_next: int = 0
     latency_ms: int = 0
+    connect_delay_ms: int = 0  # added to each NEW connection's setup (accept + TLS handshake), not per request
     force_429_rate: float = 0.0
     force_429_next: int = 0
     rate_limit: int = 7  # §2: at most 7 requests per second; 0 disables
@@ -44,7 +45,15 @@ def _check(key: str, value: Any) -> None:
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if key.endswith("_rate") and not (numeric and 0 <= value <= 1):
         raise ValueError(f"{key} must be a number from 0 to 1")
-    if key in ("error_next", "drop_next", "force_429_next", "latency_ms", "rate_limit", "block_after"):
+    if key in (
+        "error_next",
+        "drop_next",
+        "force_429_next",
+        "latency_ms",
+        "connect_delay_ms",
+        "rate_limit",
+        "block_after",
+    ):
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise ValueError(f"{key} must be a non-negative integer")
     if key == "block_window" and not (numeric and value > 0):
@@ -113,6 +122,10 @@ class Faults:
 
     def latency(self, scope: str) -> float:
         return self.config.latency_ms / 1000 if self.applies_to(scope) else 0.0
+
+    def connect_delay(self) -> float:
+        """Seconds a new connection waits before its handshake; a connection is set up before any path is known."""
+        return self.config.connect_delay_ms / 1000
 
     def describe(self) -> dict[str, Any]:
         return {**asdict(self.config), "blocked": self.blocked}

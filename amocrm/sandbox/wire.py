@@ -18,6 +18,9 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
     host: str = "127.0.0.1"
+    scheme: str = "http"
+    connection: int = 0  # which accepted connection carried it (requests on one kept-alive connection share it)
+    arrived: float | None = None  # sandbox clock time the request line came in (after any TLS handshake)
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -32,7 +35,7 @@ class Request:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}"
+        return f"{self.scheme}://{self.host}"
 
     def json(self) -> Any:
         """The parsed JSON body; ValueError when it is not JSON."""
