@@ -107,8 +107,40 @@ def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
+def _users(dump: dict[str, Any]) -> list[list[Any]]:
+    """The account's people: who is an admin, who has left, and whose rights the integration runs with."""
+    return [
+        [
+            u["id"],
+            u["name"] + (" (integration connected as this user)" if u["id"] == dump["connected_user_id"] else ""),
+            u["email"],
+            "admin" if u["is_admin"] else "",
+            "" if u["is_active"] else "deactivated",
+            catalog.USER_GROUPS.get(u["group_id"], "") if u["group_id"] is not None else "",
+        ]
+        for u in dump["users"]
+    ]
+
+
+def _tasks(dump: dict[str, Any]) -> list[list[Any]]:
+    names = {u["id"]: u["name"] for u in dump["users"]}
+    types = {t.id: t.name for t in catalog.TASK_TYPES}
+    return [
+        [
+            t["id"],
+            t["text"],
+            types.get(t["task_type_id"], t["task_type_id"]),
+            names.get(t["responsible_user_id"], t["responsible_user_id"]),
+            f"{t['entity_type']} {t['entity_id']}" if t["entity_type"] else "",
+            _when(t["complete_till"]),
+            ("done" + (f": {t['result_text']}" if t["result_text"] else "")) if t["is_completed"] else "",
+        ]
+        for t in reversed(dump["tasks"])
+    ]
+
+
 def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
-    """What arrived: leads, contacts, notes, unsorted items and the most recent requests."""
+    """What arrived: leads, contacts, notes, tasks, unsorted items and the most recent requests; the users."""
     leads = [
         [
             r["id"],
@@ -165,8 +197,10 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], leads)
         + _table("Contacts", ["id", "name", "phones", "emails", "in unsorted"], contacts)
         + _table("Notes", ["id", "lead", "type", "text"], notes)
+        + _table("Tasks", ["id", "text", "type", "responsible", "attached to", "due", "completed"], _tasks(dump))
         + _table("Unsorted", ["uid", "source", "lead", "contact"], unsorted)
         + _table("Recent requests", ["time", "method", "path", "status", ""], requests)
         + _table("Webhooks", ["id", "destination", "events", ""], webhooks)
-        + _table("Webhooks sent", ["time", "event", "lead", "destination", "answer"], sent),
+        + _table("Webhooks sent", ["time", "event", "lead", "destination", "answer"], sent)
+        + _table("Users", ["id", "name", "email", "rights", "status", "group"], _users(dump)),
     )
