@@ -1,4 +1,8 @@
-"""The /api/v4 route table: which handler answers which method and path (amocrm-api.md §4, §6, §7)."""
+"""The /api/v4 route table: which handler answers which method and path.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/error-codes,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
+"""
 
 import re
 from collections.abc import Callable
@@ -58,7 +62,7 @@ ROUTES = [(method, re.compile(pattern), handler) for method, pattern, handler in
 
 
 def not_found(req: Request) -> Reply:
-    """§6: an unknown route is 404 problem+json ("Cannot GET <url>"); a missing entity is 204 instead."""
+    """An unknown route is 404 problem+json ("Cannot GET <url>"); a missing entity is 204 instead."""
     return problem(404, f"Cannot {req.method} {req.base_url}{req.path}")
 
 

@@ -1,4 +1,9 @@
-"""One sandbox account: routes each request through the gateway (faults, rate limit) to its endpoint."""
+"""One sandbox account: routes each request through the gateway (faults, rate limit) to its endpoint.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes,
+https://www.amocrm.ru/developers/content/oauth/step-by-step
+"""
 
 import time
 import uuid
@@ -50,7 +55,7 @@ class SandboxApp:
             reply = control.handle(self, req)
         else:
             reply = self._page(req)
-        reply.headers.setdefault("X-Request-Id", uuid.uuid4().hex)  # §3: the SDK keeps it for support
+        reply.headers.setdefault("X-Request-Id", uuid.uuid4().hex)  # the SDK keeps it for support
         if scope != "sandbox":
             self._record(req, reply, scope, arrived)
         return reply
@@ -65,7 +70,7 @@ class SandboxApp:
 
     def _api(self, req: Request) -> Reply:
         if not tokens.valid_access(self.state, req.header("authorization")):
-            return problem(401, "Неверный логин или пароль")  # §6: expired, revoked or unknown token
+            return problem(401, "Неверный логин или пароль")  # expired, revoked or unknown token
         return api.dispatch(self.state, self.config, req)
 
     def _oauth(self, req: Request) -> Reply:
@@ -77,7 +82,7 @@ class SandboxApp:
             return handler(self.state, self.config, req)
 
     def _page(self, req: Request) -> Reply:
-        if req.path in ("/oauth", "/oauth/"):  # §1.2: the SDK's URL ends with a slash
+        if req.path in ("/oauth", "/oauth/"):  # the SDK's URL ends with a slash
             with self.state.lock:
                 return oauth.consent(self.state, self.config, req)
         if req.path == "/" and req.method == "GET":

@@ -1,4 +1,10 @@
-"""The sandbox account's start-up setup: users, task types, pipelines and custom fields (amocrm-api.md §4)."""
+"""The sandbox account's start-up setup: users, task types, pipelines and custom fields.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-pipelines,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/custom-fields,
+https://www.amocrm.ru/developers/content/crm_platform/contacts-api
+"""
 
 from dataclasses import dataclass, field
 
@@ -44,7 +50,7 @@ TASK_TYPES = (
     TaskType(2_900_101, "Примерка слухового аппарата", None, "#ffdc7f", 5),
 )
 
-# §4.6: 142 (won) and 143 (lost) exist in every pipeline; identify a status by (pipeline_id, status_id).
+# 142 (won) and 143 (lost) exist in every pipeline; identify a status by (pipeline_id, status_id).
 WON_STATUS_ID = 142
 LOST_STATUS_ID = 143
 UNSORTED_TYPE = 1
@@ -77,7 +83,7 @@ class Pipeline:
 
     @property
     def first_stage(self) -> Status:
-        """§4.3: a lead without status_id lands in the first (non-Unsorted) stage."""
+        """A lead without status_id lands in the first (non-Unsorted) stage."""
         return next(s for s in self.statuses if s.type != UNSORTED_TYPE)
 
 
@@ -124,7 +130,7 @@ class CustomField:
     tracking_callback: str | None = None  # tracking_data fields only
 
     def enum_by_code(self, code: str) -> Enum | None:
-        """§5: PHONE/EMAIL enums are named by their value (MOB, PRIV); a list field's enums by their own code."""
+        """PHONE/EMAIL enums are named by their value (MOB, PRIV); a list field's enums by their own code."""
         if self.type == "multitext":
             return next((e for e in self.enums if e.value == code), None)
         return next((e for e in self.enums if e.code == code), None)
@@ -137,20 +143,20 @@ def _enums(first_id: int, codes: list[str]) -> tuple[Enum, ...]:
     return tuple(Enum(first_id + i, code, 2 + 2 * i) for i, code in enumerate(codes))
 
 
-# §5: documented enum codes; MOBILE/PERSONAL are not among them.
+# Documented enum codes; MOBILE/PERSONAL are not among them.
 PHONE_CODES = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
 EMAIL_CODES = ["WORK", "PRIV", "OTHER"]
 
 _UTM_CODES = ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER"]
 
-# §5: tracking_data fields exist only on leads; their codes are what integrators write by field_code.
+# tracking_data fields exist only on leads; their codes are what integrators write by field_code.
 LEAD_FIELDS: tuple[CustomField, ...] = tuple(
     CustomField(900_101 + i, code.lower(), "tracking_data", "leads", 100 + i, code=code, is_predefined=True)
     for i, code in enumerate(_UTM_CODES)
 ) + (
     CustomField(900_201, "Source", "text", "leads", 510),
     CustomField(900_202, "Product ID", "text", "leads", 511),
-    # A text field an integration can use as a findable delivery marker (§8.7: `query` searches field values).
+    # A text field an integration can use as a findable delivery marker (`query` searches field values).
     CustomField(900_203, "Site lead ID", "text", "leads", 512),
 )
 

@@ -1,4 +1,8 @@
-"""Turning validated drafts into stored entities, and stored entities into API JSON (§4.2, §4.3)."""
+"""Turning validated drafts into stored entities, and stored entities into API JSON.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api
+"""
 
 from typing import Any
 
@@ -9,7 +13,7 @@ from .state import SandboxState
 
 
 def links(base_url: str, path: str) -> dict[str, Any]:
-    """§3: every item carries _links.self.href on the account's base URL."""
+    """Every item carries _links.self.href on the account's base URL."""
     return {"self": {"href": f"{base_url}{path}"}}
 
 
@@ -88,7 +92,7 @@ def _tags(state: SandboxState, tag_ids: list[int]) -> list[dict[str, Any]]:
 
 
 def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: bool = False) -> dict[str, Any]:
-    """§4.3 lead model; contacts only with `with=contacts`."""
+    """Lead model; contacts only with `with=contacts`."""
     embedded: dict[str, Any] = {
         "tags": _tags(state, lead.tag_ids),
         "companies": [{"id": c, "_links": links(base_url, f"/api/v4/companies/{c}")} for c in lead.company_ids],
@@ -119,7 +123,7 @@ def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: b
 
 
 def render_contact(state: SandboxState, contact: Contact, base_url: str, with_leads: bool = False) -> dict[str, Any]:
-    """§4.2 contact model; leads only with `with=leads`."""
+    """Contact model; leads only with `with=leads`."""
     embedded: dict[str, Any] = {
         "tags": _tags(state, contact.tag_ids),
         "companies": [{"id": c, "_links": links(base_url, f"/api/v4/companies/{c}")} for c in contact.company_ids],

@@ -1,6 +1,9 @@
-"""Changing deals: PATCH /api/v4/leads and /api/v4/leads/{id} (amocrm-api.md §4.3), and the overview page's
-stage and delete forms. Every change sends the account's webhooks (§7): status_lead when the stage moved,
+"""Changing deals: PATCH /api/v4/leads and /api/v4/leads/{id}, and the overview page's
+stage and delete forms. Every change sends the account's webhooks: status_lead when the stage moved,
 update_lead for any change, delete_lead when a deal is deleted.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import re
@@ -35,7 +38,7 @@ class LeadChange:
 
 
 def _stage(data: dict[str, Any], lead: Lead | None, errors: Errors) -> tuple[int, int] | None:
-    """§4.3: moving stages = status_id (+ pipeline_id); the status must belong to the (new) pipeline."""
+    """Moving stages = status_id (+ pipeline_id); the status must belong to the (new) pipeline."""
     if lead is None or ("pipeline_id" not in data and "status_id" not in data):
         return None
     pipeline_id, status_id = errors.expect_int(data, "pipeline_id", ""), errors.expect_int(data, "status_id", "")
@@ -53,7 +56,7 @@ def _stage(data: dict[str, Any], lead: Lead | None, errors: Errors) -> tuple[int
 
 
 def _change(state: SandboxState, data: dict[str, Any], errors: Errors, lead_id: int | None = None) -> LeadChange:
-    """One element: validated like a create (§4.3), plus the id of an existing deal."""
+    """One element: validated like a create, plus the id of an existing deal."""
     errors.check_keys(data, UPDATE_KEYS if lead_id is None else UPDATE_KEYS - {"id"}, "")
     lead = state.leads.get(target_id(data, state.leads, errors) if lead_id is None else lead_id)
     emb = payloads.embedded(data, {"tags"}, "", errors)

@@ -1,6 +1,10 @@
 """The sandbox's HTML: consent page, error pages, gateway pages and the overview at `/`.
 
 Every value shown is escaped: lead names and field values come straight from web-form visitors.
+
+Reference: https://www.amocrm.ru/developers/content/api/recommendations,
+https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import time
@@ -32,7 +36,7 @@ def _document(title: str, body: str) -> str:
 
 
 def gateway_page(status: int) -> str:
-    """§2: 429/403/502/504 come from the nginx gateway as a bare HTML page (#526, #434)."""
+    """429/403/502/504 come from the nginx gateway as a bare HTML page (#526, #434)."""
     line = f"{status} {HTTPStatus(status).phrase}"
     lines = [f"<head><title>{line}</title></head>", "<body>", f"<center><h1>{line}</h1></center>"]
     lines += ["<hr><center>nginx</center>", "</body>", "</html>"]
@@ -44,7 +48,7 @@ def error_page(title: str, message: str) -> str:
 
 
 def consent_page(integration: str, subdomain: str, fields: dict[str, str]) -> str:
-    """§1.2: the user allows or denies access; both buttons are plain forms a browser test can click."""
+    """The user allows or denies access; both buttons are plain forms a browser test can click."""
     hidden = "".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">' for name, value in fields.items()
     )
@@ -73,7 +77,7 @@ def _cell(value: Any) -> str:
 
 
 def _stage_form(lead_id: int, pipeline_id: int, status_id: int) -> Markup:
-    """Move the deal to another stage, or delete it: the sandbox sends the webhooks amoCRM would (§7)."""
+    """Move the deal to another stage, or delete it: the sandbox sends the webhooks amoCRM would."""
     groups = []
     for pipe in catalog.PIPELINES:
         options = "".join(

@@ -1,4 +1,13 @@
-"""GET endpoints: account, pipelines, custom fields, leads, contacts and lead notes (amocrm-api.md §4)."""
+"""GET endpoints: account, pipelines, custom fields, leads, contacts and lead notes.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/account-info,
+https://www.amocrm.ru/developers/content/crm_platform/leads-pipelines,
+https://www.amocrm.ru/developers/content/crm_platform/filters-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/unsorted-api,
+https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/events-and-notes
+"""
 
 import re
 import uuid
@@ -17,7 +26,7 @@ _ACCOUNT_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amocrm-sandbox-account-{ACC
 
 
 def get_account(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.1: base fields always; the rest only when asked for with `with=`."""
+    """Base fields always; the rest only when asked for with `with=`."""
     extra = with_values(req)
     body: dict[str, Any] = {
         "id": ACCOUNT_ID,
@@ -76,7 +85,7 @@ def _pipeline(pipe: Pipeline, base_url: str) -> dict[str, Any]:
 
 
 def list_pipelines(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.6: not paginated; every pipeline with its statuses."""
+    """Not paginated; every pipeline with its statuses."""
     pipelines = [_pipeline(p, req.base_url) for p in catalog.PIPELINES]
     return hal(
         {
@@ -106,7 +115,7 @@ _STATUS_FILTER = re.compile(r"filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_i
 
 
 def _stage_filter(req: Request) -> set[tuple[int, int]]:
-    """§4.9 filter[statuses][N][pipeline_id]=..&filter[statuses][N][status_id]=.."""
+    """filter[statuses][N][pipeline_id]=..&filter[statuses][N][status_id]=.."""
     pairs: dict[str, dict[str, int]] = {}
     for key, values in req.query.items():
         found = _STATUS_FILTER.fullmatch(key)
@@ -140,7 +149,7 @@ def _filter_leads(req: Request, rows: list[Lead]) -> list[Lead]:
 
 
 def list_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.9: filters, `query`, order, `with=contacts`; 204 when nothing is found."""
+    """Filters, `query`, order, `with=contacts`; 204 when nothing is found."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args
@@ -150,7 +159,7 @@ def list_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Repl
 
 
 def get_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str) -> Reply:
-    """§3: an unknown id answers 204, not 404."""
+    """An unknown id answers 204, not 404."""
     lead = state.leads.get(int(lead_id))
     if lead is None:
         return no_content()
@@ -158,7 +167,7 @@ def get_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_id: 
 
 
 def _visible_contacts(state: SandboxState) -> list[Contact]:
-    """§4.8: contacts of an unsorted lead stay hidden until it is accepted."""
+    """Contacts of an unsorted lead stay hidden until it is accepted."""
     return [c for c in state.contacts.values() if not c.in_unsorted]
 
 
@@ -167,7 +176,7 @@ def _contact_texts(contact: Contact) -> list[str]:
 
 
 def list_contacts(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.2: `query` is full-text over names and every field value; 204 when nothing matches."""
+    """`query` is full-text over names and every field value; 204 when nothing matches."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args
@@ -189,7 +198,7 @@ def get_contact(state: SandboxState, config: SandboxConfig, req: Request, contac
     return hal(render_contact(state, contact, req.base_url, "leads" in with_values(req)))
 
 
-# Lead notes. amocrm-api.md §4.5 covers only creating them; the lists follow amoCRM's notes reference (RU-NOTES:
+# Lead notes. The lists follow amoCRM's notes reference (RU-NOTES:
 # GET /api/v4/{entity_type}/notes and /api/v4/{entity_type}/{entity_id}/notes) and the official SDK's NotesFilter
 # (filter[id], filter[note_type], filter[updated_at] as a unix time or a from/to range; page, limit ≤ 250).
 
@@ -222,7 +231,7 @@ def _filter_notes(req: Request, rows: list[Note]) -> list[Note]:
 
 
 def list_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str | None = None) -> Reply:
-    """Lead notes, all or one deal's: filters, order[updated_at|id]; 204 when nothing is found (§3)."""
+    """Lead notes, all or one deal's: filters, order[updated_at|id]; 204 when nothing is found."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args

@@ -1,9 +1,14 @@
-"""The rows a sandbox account holds: entities, users, tasks, credentials and logs, as plain dataclasses."""
+"""The rows a sandbox account holds: entities, users, tasks, credentials and logs, as plain dataclasses.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/custom-fields,
+https://www.amocrm.ru/developers/content/crm_platform/unsorted-api,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-CustomFieldValues = list[dict[str, Any]] | None  # stored in the read format of §5
+CustomFieldValues = list[dict[str, Any]] | None  # stored in the read format
 
 
 @dataclass
@@ -20,7 +25,7 @@ class Contact:
     custom_fields_values: CustomFieldValues = None
     tag_ids: list[int] = field(default_factory=list)
     company_ids: list[int] = field(default_factory=list)
-    in_unsorted: bool = False  # §4.8: hidden until the unsorted item is accepted
+    in_unsorted: bool = False  # hidden until the unsorted item is accepted
 
 
 @dataclass
@@ -114,7 +119,7 @@ class Token:
 
 @dataclass
 class Webhook:
-    """§7: one subscription; the destination is its key (posting it again updates it)."""
+    """One subscription; the destination is its key (posting it again updates it)."""
 
     id: int
     destination: str

@@ -205,7 +205,7 @@ class SandboxServer:
         return self.authorize()["code"]
 
     def issue_tokens(self) -> dict[str, Any]:
-        """A fresh token pair through the real token endpoint (JSON body, §1.4)."""
+        """A fresh token pair through the real token endpoint (JSON body, as the docs send it)."""
         body = {
             "client_id": self.client_id,
             "client_secret": self.client_secret,

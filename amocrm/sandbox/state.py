@@ -82,7 +82,7 @@ class SandboxState:
             return value
 
     def tag_id(self, entity_type: str, name: str) -> int:
-        """§4.10: tag dictionaries are per entity type; adding by name creates the tag once."""
+        """Tag dictionaries are per entity type; adding by name creates the tag once."""
         with self.lock:
             for tag in self.tags.values():
                 if tag.entity_type == entity_type and tag.name == name:
@@ -97,7 +97,7 @@ class SandboxState:
         return (*catalog.FIELDS_BY_ENTITY[entity_type], *created)
 
     def current_user(self) -> User:
-        """The user whose connection the integration runs under (amocrm-api.md §1.1: tokens inherit their rights)."""
+        """The user whose connection the integration runs under (a non-admin's token has that user's rights)."""
         return self.users[self.connected_user_id]
 
     def token_by_access(self, access_token: str) -> Token | None:

@@ -1,11 +1,15 @@
-"""Validation errors in amoCRM's shape (amocrm-api.md §6) and the checks shared by every entity."""
+"""Validation errors in amoCRM's shape and the checks shared by every entity.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/error-codes
+"""
 
 from dataclasses import dataclass
 from typing import Any
 
 from .wire import Reply, Request, problem
 
-# §6 documents NotSupportedChoice and InvalidType; the names for missing and unexpected keys are the sandbox's own.
+# The error-codes page documents NotSupportedChoice and InvalidType; the names for missing and unexpected keys are
+# the sandbox's own.
 NOT_SUPPORTED_CHOICE = "NotSupportedChoice"
 INVALID_TYPE = "InvalidType"
 FIELD_MISSING = "FieldMissing"
@@ -70,7 +74,7 @@ class Errors:
 
 
 def validation_failed(batch: list[tuple[str, Errors]]) -> Reply:
-    """§6: 400 with validation-errors naming each failed element's request_id and the field paths."""
+    """400 with validation-errors naming each failed element's request_id and the field paths."""
     failed = [
         {
             "request_id": request_id,

@@ -1,4 +1,10 @@
-"""POST endpoints creating contacts, leads and lead notes (amocrm-api.md §4.2, §4.3, §4.5)."""
+"""POST endpoints creating contacts, leads and lead notes.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/events-and-notes,
+https://www.amocrm.ru/developers/content/crm_platform/duplication-control
+"""
 
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,7 +43,7 @@ NOTE_KEYS = {
     "updated_at",
 }
 _NOTE_SCALARS = {"created_by": "int", "responsible_user_id": "int", "created_at": "int", "updated_at": "int"}
-# §4.5: the text-only params of the note types whose shape the docs spell out.
+# The text-only params of the note types whose shape the docs spell out.
 _TEXT_PARAMS = {"common": ("text",), "service_message": ("service", "text")}
 
 
@@ -46,7 +52,7 @@ def _created(req: Request, key: str, rows: list[dict[str, Any]]) -> Reply:
 
 
 def create_contacts(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.2: array of contact models, no required fields."""
+    """Array of contact models, no required fields."""
     drafts, reply = read_batch(req, lambda data, errors: payloads.entity(data, "contacts", state, "", errors))
     if reply is not None:
         return reply
@@ -59,7 +65,7 @@ def create_contacts(state: SandboxState, config: SandboxConfig, req: Request) ->
 
 
 def _plain_lead(state: SandboxState, data: dict[str, Any], errors: Errors) -> LeadDraft:
-    """§4.3: existing contacts/companies are linked by id; no duplicate control here (§8.6)."""
+    """Existing contacts/companies are linked by id; no duplicate control here."""
     draft, emb = payloads.lead(data, state, errors, {"tags", "contacts", "companies", "source"})
     for path, item in objects(emb.get("contacts"), "_embedded.contacts", errors):
         draft.contacts.append(payloads.link(item, "contacts", state, path, errors))
@@ -93,7 +99,7 @@ class NoteDraft:
 
 
 def _note_target(state: SandboxState, data: dict[str, Any], path_id: int | None, errors: Errors) -> int:
-    """entity_id comes from the body on /leads/notes and from the path on /leads/{id}/notes (§4.5)."""
+    """entity_id comes from the body on /leads/notes and from the path on /leads/{id}/notes."""
     if path_id is None and "entity_id" not in data:
         errors.missing("entity_id")
         return 0
@@ -140,7 +146,7 @@ def _note(state: SandboxState, path_id: int | None, data: dict[str, Any], errors
 
 
 def create_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str | None = None) -> Reply:
-    """§4.5: POST /api/v4/leads/notes or /api/v4/leads/{id}/notes."""
+    """POST /api/v4/leads/notes or /api/v4/leads/{id}/notes."""
     path_id = int(lead_id) if lead_id is not None else None
     drafts, reply = read_batch(req, partial(_note, state, path_id))
     if reply is not None:
