@@ -4,13 +4,17 @@ Reference: https://www.amocrm.ru/developers/content/crm_platform/tags-api (_embe
 tags_to_add / tags_to_delete change it) and https://www.amocrm.ru/developers/content/crm_platform/custom-fields.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import payloads
 from .payloads import TagRef, objects
 from .state import SandboxState
-from .validation import Errors, is_int, join
+from .validation import Errors, is_int, join, read_object, validation_failed
+from .wire import Reply, Request
+
+Change = TypeVar("Change")
 
 
 @dataclass
@@ -77,3 +81,13 @@ def replaced_fields(old: list[dict] | None, new: list[dict] | None) -> list[dict
         return old
     named = {f["field_id"] for f in new}
     return [f for f in old or [] if f["field_id"] not in named] + new
+
+
+def one_change(req: Request, parse: Callable[[dict[str, Any], Errors], Change]) -> tuple[Change | None, Reply | None]:
+    """PATCH …/{id}: one object (not an array), validated like an element of the collection's PATCH."""
+    data, reply = read_object(req)
+    if reply is not None:
+        return None, reply
+    errors = Errors()
+    change = parse(data, errors)
+    return (None, validation_failed([("0", errors)])) if errors else (change, None)

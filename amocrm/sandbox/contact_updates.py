@@ -10,14 +10,14 @@ from functools import partial
 from typing import Any
 
 from . import payloads
-from .changes import TagChange, changed_tags, replaced_fields, tag_change, target_id
+from .changes import TagChange, changed_tags, one_change, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
 from .field_values import parse_cf_values
 from .payloads import CONTACT_KEYS, CONTACT_SCALARS, read_batch
 from .rows import Contact
 from .state import SandboxState
-from .validation import Errors, read_object, validation_failed
+from .validation import Errors
 from .wire import Reply, Request, hal, problem
 
 UPDATE_KEYS = CONTACT_KEYS | {"id", "tags_to_delete"}
@@ -79,11 +79,7 @@ def update_contact(state: SandboxState, config: SandboxConfig, req: Request, con
     """One object without the id; a contact that does not exist is 404, as PATCH /leads/{id} answers here."""
     if int(contact_id) not in _visible(state):
         return problem(404, f"Contact {contact_id} not found")
-    data, reply = read_object(req)
-    if reply is not None:
+    change, reply = one_change(req, lambda data, errors: _change(state, data, errors, int(contact_id)))
+    if change is None:
         return reply
-    errors = Errors()
-    change = _change(state, data, errors, int(contact_id))
-    if errors:
-        return validation_failed([("0", errors)])
     return hal(_updated(_apply(state, change), req.base_url))

@@ -17,6 +17,11 @@ def links(base_url: str, path: str) -> dict[str, Any]:
     return {"self": {"href": f"{base_url}{path}"}}
 
 
+def created_row(base_url: str, collection: str, entity_id: int, request_id: str) -> dict[str, Any]:
+    """One created entity in a create call's answer: its id, the request_id sent (or the index), _links.self."""
+    return {"id": entity_id, "request_id": request_id, "_links": links(base_url, f"/api/v4/{collection}/{entity_id}")}
+
+
 def _stamps(state: SandboxState, attrs: dict[str, Any]) -> dict[str, Any]:
     """Defaults: the connected user is responsible and the author; created now."""
     now, user_id = state.clock.timestamp(), state.connected_user_id

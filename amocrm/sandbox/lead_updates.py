@@ -13,14 +13,14 @@ from typing import Any
 
 from . import catalog, payloads, webhook_sender
 from .catalog import LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
-from .changes import TagChange, changed_tags, replaced_fields, tag_change, target_id
+from .changes import TagChange, changed_tags, one_change, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
 from .field_values import parse_cf_values
 from .payloads import LEAD_KEYS, LEAD_SCALARS, read_batch
 from .rows import Lead
 from .state import SandboxState
-from .validation import Errors, read_object, validation_failed
+from .validation import Errors
 from .wire import Reply, Request, hal, problem, redirect
 
 UPDATE_KEYS = LEAD_KEYS | {"id", "tags_to_delete"}
@@ -110,13 +110,9 @@ def update_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_i
     """PATCH /api/v4/leads/{id}: one object without the id."""
     if int(lead_id) not in state.leads:
         return problem(404, f"Lead {lead_id} not found")
-    data, reply = read_object(req)
-    if reply is not None:
+    change, reply = one_change(req, lambda data, errors: _change(state, data, errors, int(lead_id)))
+    if change is None:
         return reply
-    errors = Errors()
-    change = _change(state, data, errors, int(lead_id))
-    if errors:
-        return validation_failed([("0", errors)])
     webhook_sender.notify(state, config.subdomain, req.base_url, apply_change(state, change))
     return hal(_updated(state.leads[change.lead_id], req.base_url))
 

@@ -143,9 +143,8 @@ def _tasks(dump: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
-def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
-    """What arrived: leads, contacts, notes, tasks, unsorted items and the most recent requests; the users."""
-    leads = [
+def _leads(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             r["id"],
             r["name"],
@@ -157,7 +156,10 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         ]
         for r in reversed(dump["leads"])
     ]
-    contacts = [
+
+
+def _contacts(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             c["id"],
             c["name"],
@@ -167,26 +169,59 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         ]
         for c in reversed(dump["contacts"])
     ]
-    notes = [
+
+
+def _notes(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [n["id"], n["entity_id"], n["note_type"], n["params"].get("text", n["params"])] for n in reversed(dump["notes"])
     ]
-    unsorted = [[u["uid"], u["source_name"], u["lead_id"], u["contact_id"]] for u in reversed(dump["unsorted"])]
-    requests = [
+
+
+def _unsorted(dump: dict[str, Any]) -> list[list[Any]]:
+    return [[u["uid"], u["source_name"], u["lead_id"], u["contact_id"]] for u in reversed(dump["unsorted"])]
+
+
+def _requests(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             _when(r["time"]),
             r["method"],
             r["path"] + (f"?{r['query']}" if r["query"] else ""),
             r["status"],
+            r["connection"],
             "dropped" if r["dropped"] else "",
         ]
         for r in reversed(dump["requests"][-50:])
     ]
-    webhooks = [[w["id"], w["destination"], ", ".join(w["settings"]), "disabled" if w["disabled"] else ""]
-                for w in dump["webhooks"]]  # fmt: skip
-    sent = [
+
+
+def _webhooks(dump: dict[str, Any]) -> list[list[Any]]:
+    return [[w["id"], w["destination"], ", ".join(w["settings"]), "disabled" if w["disabled"] else ""]
+            for w in dump["webhooks"]]  # fmt: skip
+
+
+def _sent(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [_when(d["time"]), d["event"], d["lead_id"], d["destination"], d["status"] or d["error"]]
         for d in reversed(dump["webhook_deliveries"][-50:])
     ]
+
+
+_SECTIONS = (
+    ("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], _leads),
+    ("Contacts", ["id", "name", "phones", "emails", "in unsorted"], _contacts),
+    ("Notes", ["id", "lead", "type", "text"], _notes),
+    ("Tasks", ["id", "text", "type", "responsible", "attached to", "due", "completed"], _tasks),
+    ("Unsorted", ["uid", "source", "lead", "contact"], _unsorted),
+    ("Recent requests", ["time", "method", "path", "status", "connection", ""], _requests),
+    ("Webhooks", ["id", "destination", "events", ""], _webhooks),
+    ("Webhooks sent", ["time", "event", "lead", "destination", "answer"], _sent),
+    ("Users", ["id", "name", "email", "rights", "status", "group"], _users),
+)
+
+
+def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
+    """What arrived: leads, contacts, notes, tasks, unsorted items and the most recent requests; the users."""
     blocked = " — <strong>BLOCKED (403)</strong>" if faults["blocked"] else ""
     header = (
         f"<h1>amoCRM sandbox</h1><p>Account <strong>{escape(config['subdomain'])}</strong> at "
@@ -195,16 +230,5 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         '<p class="muted">JSON: <a href="/_sandbox/state">/_sandbox/state</a>, '
         '<a href="/_sandbox/control">/_sandbox/control</a></p>'
     )
-    return _document(
-        "amoCRM sandbox",
-        header
-        + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], leads)
-        + _table("Contacts", ["id", "name", "phones", "emails", "in unsorted"], contacts)
-        + _table("Notes", ["id", "lead", "type", "text"], notes)
-        + _table("Tasks", ["id", "text", "type", "responsible", "attached to", "due", "completed"], _tasks(dump))
-        + _table("Unsorted", ["uid", "source", "lead", "contact"], unsorted)
-        + _table("Recent requests", ["time", "method", "path", "status", ""], requests)
-        + _table("Webhooks", ["id", "destination", "events", ""], webhooks)
-        + _table("Webhooks sent", ["time", "event", "lead", "destination", "answer"], sent)
-        + _table("Users", ["id", "name", "email", "rights", "status", "group"], _users(dump)),
-    )
+    tables = "".join(_table(title, headers, rows(dump)) for title, headers, rows in _SECTIONS)
+    return _document("amoCRM sandbox", header + tables)

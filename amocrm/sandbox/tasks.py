@@ -10,7 +10,7 @@ from typing import Any
 
 from . import catalog, payloads
 from .config import SandboxConfig
-from .entities import links
+from .entities import created_row, links
 from .payloads import read_batch
 from .rows import Task
 from .state import SandboxState
@@ -124,9 +124,5 @@ def create_tasks(state: SandboxState, config: SandboxConfig, req: Request) -> Re
     drafts, reply = read_batch(req, partial(_task, state))
     if reply is not None:
         return reply
-    rows = []
-    for draft in drafts:
-        task = add_task(state, draft)
-        href = links(req.base_url, f"/api/v4/tasks/{task.id}")
-        rows.append({"id": task.id, "request_id": draft.request_id, "_links": href})
+    rows = [created_row(req.base_url, "tasks", add_task(state, d).id, d.request_id) for d in drafts]
     return hal({"_links": links(req.base_url, req.path), "_embedded": {"tasks": rows}})

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import payloads
 from .config import SandboxConfig
-from .entities import add_contact, add_lead, links
+from .entities import add_contact, add_lead, created_row, links
 from .payloads import LeadDraft, objects, read_batch
 from .rows import Note
 from .state import SandboxState
@@ -58,9 +58,7 @@ def create_contacts(state: SandboxState, config: SandboxConfig, req: Request) ->
         return reply
     rows = []
     for draft in drafts:
-        contact = add_contact(state, draft)
-        href = links(req.base_url, f"/api/v4/contacts/{contact.id}")
-        rows.append({"id": contact.id, "request_id": draft.request_id, "_links": href})
+        rows.append(created_row(req.base_url, "contacts", add_contact(state, draft).id, draft.request_id))
     return _created(req, "contacts", rows)
 
 
@@ -84,8 +82,7 @@ def create_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Re
         contacts = [state.contacts[d.link_id] for d in draft.contacts if d.link_id is not None]
         companies = [state.companies[d.link_id] for d in draft.companies if d.link_id is not None]
         lead = add_lead(state, draft, contacts, companies)
-        href = links(req.base_url, f"/api/v4/leads/{lead.id}")
-        rows.append({"id": lead.id, "request_id": draft.request_id, "_links": href})
+        rows.append(created_row(req.base_url, "leads", lead.id, draft.request_id))
     return _created(req, "leads", rows)
 
 
