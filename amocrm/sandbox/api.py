@@ -1,9 +1,25 @@
-"""The /api/v4 route table: which handler answers which method and path (amocrm-api.md §4, §6, §7)."""
+"""The /api/v4 route table: which handler answers which method and path.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/error-codes,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
+"""
 
 import re
 from collections.abc import Callable
 
-from . import complex_leads, lead_updates, reads, unsorted, webhooks, writes
+from . import (
+    complex_leads,
+    contact_updates,
+    custom_fields,
+    lead_updates,
+    reads,
+    task_reads,
+    tasks,
+    unsorted,
+    users,
+    webhooks,
+    writes,
+)
 from .config import SandboxConfig
 from .state import SandboxState
 from .wire import Reply, Request, problem
@@ -15,7 +31,8 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/api/v4/leads/pipelines", reads.list_pipelines),
     ("GET", r"/api/v4/leads/pipelines/(\d+)", reads.get_pipeline),
     ("GET", r"/api/v4/leads/pipelines/(\d+)/statuses", reads.list_statuses),
-    ("GET", r"/api/v4/(leads|contacts|companies)/custom_fields", reads.list_custom_fields),
+    ("GET", r"/api/v4/(leads|contacts|companies)/custom_fields", custom_fields.list_custom_fields),
+    ("POST", r"/api/v4/(leads|contacts|companies)/custom_fields", custom_fields.create_custom_fields),
     ("GET", r"/api/v4/leads", reads.list_leads),
     ("POST", r"/api/v4/leads", writes.create_leads),
     ("PATCH", r"/api/v4/leads", lead_updates.update_leads),
@@ -29,7 +46,14 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", r"/api/v4/leads/(\d+)/notes", writes.create_notes),
     ("GET", r"/api/v4/contacts", reads.list_contacts),
     ("POST", r"/api/v4/contacts", writes.create_contacts),
+    ("PATCH", r"/api/v4/contacts", contact_updates.update_contacts),
     ("GET", r"/api/v4/contacts/(\d+)", reads.get_contact),
+    ("PATCH", r"/api/v4/contacts/(\d+)", contact_updates.update_contact),
+    ("GET", r"/api/v4/tasks", task_reads.list_tasks),
+    ("POST", r"/api/v4/tasks", tasks.create_tasks),
+    ("GET", r"/api/v4/tasks/(\d+)", task_reads.get_task),
+    ("GET", r"/api/v4/users", users.list_users),
+    ("GET", r"/api/v4/users/(\d+)", users.get_user),
     ("GET", r"/api/v4/webhooks", webhooks.list_webhooks),
     ("POST", r"/api/v4/webhooks", webhooks.subscribe),
     ("DELETE", r"/api/v4/webhooks", webhooks.unsubscribe),
@@ -38,7 +62,7 @@ ROUTES = [(method, re.compile(pattern), handler) for method, pattern, handler in
 
 
 def not_found(req: Request) -> Reply:
-    """§6: an unknown route is 404 problem+json ("Cannot GET <url>"); a missing entity is 204 instead."""
+    """An unknown route is 404 problem+json ("Cannot GET <url>"); a missing entity is 204 instead."""
     return problem(404, f"Cannot {req.method} {req.base_url}{req.path}")
 
 

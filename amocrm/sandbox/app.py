@@ -1,15 +1,21 @@
-"""One sandbox account: routes each request through the gateway (faults, rate limit) to its endpoint."""
+"""One sandbox account: routes each request through the gateway (faults, rate limit) to its endpoint.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes,
+https://www.amocrm.ru/developers/content/oauth/step-by-step
+"""
 
 import time
 import uuid
 from dataclasses import replace
 from typing import Any
 
-from . import api, control, lead_updates, oauth, pages, tokens
+from . import api, control, lead_updates, oauth, pages, staff, tokens
 from .clock import Clock
 from .config import SandboxConfig
 from .faults import FaultConfig, Faults
-from .state import RequestRecord, SandboxState
+from .rows import RequestRecord
+from .state import SandboxState
 from .wire import Reply, Request, html, problem
 
 _OAUTH_ROUTES = {
@@ -37,7 +43,8 @@ class SandboxApp:
         self.faults = Faults(faults or FaultConfig(), self.clock)
 
     def handle(self, req: Request) -> Reply:
-        arrived = self.clock.now()  # the log keeps arrival times: amoCRM counts its 7/s as requests arrive
+        # The log keeps arrival times: amoCRM counts its 7/s as requests arrive, after any connection setup.
+        arrived = req.arrived if req.arrived is not None else self.clock.now()
         if self.config.public_host:
             req.host = self.config.public_host
         scope = scope_of(req.path)
@@ -48,7 +55,7 @@ class SandboxApp:
             reply = control.handle(self, req)
         else:
             reply = self._page(req)
-        reply.headers.setdefault("X-Request-Id", uuid.uuid4().hex)  # §3: the SDK keeps it for support
+        reply.headers.setdefault("X-Request-Id", uuid.uuid4().hex)  # the SDK keeps it for support
         if scope != "sandbox":
             self._record(req, reply, scope, arrived)
         return reply
@@ -63,7 +70,7 @@ class SandboxApp:
 
     def _api(self, req: Request) -> Reply:
         if not tokens.valid_access(self.state, req.header("authorization")):
-            return problem(401, "Неверный логин или пароль")  # §6: expired, revoked or unknown token
+            return problem(401, "Неверный логин или пароль")  # expired, revoked or unknown token
         return api.dispatch(self.state, self.config, req)
 
     def _oauth(self, req: Request) -> Reply:
@@ -75,7 +82,7 @@ class SandboxApp:
             return handler(self.state, self.config, req)
 
     def _page(self, req: Request) -> Reply:
-        if req.path in ("/oauth", "/oauth/"):  # §1.2: the SDK's URL ends with a slash
+        if req.path in ("/oauth", "/oauth/"):  # the SDK's URL ends with a slash
             with self.state.lock:
                 return oauth.consent(self.state, self.config, req)
         if req.path == "/" and req.method == "GET":
@@ -94,7 +101,7 @@ class SandboxApp:
                 body = req.body.decode("utf-8", "replace")
         query = req.raw_query
         record = RequestRecord(arrived, req.method, req.path, query, reply.status, reply.headers["X-Request-Id"])
-        record.dropped, record.body = reply.drop, body
+        record.dropped, record.body, record.connection = reply.drop, body, req.connection
         self.state.log_request(record)
         if req.method != "GET":
             self.state.save()
@@ -104,6 +111,7 @@ class SandboxApp:
             "faults": self.faults.describe(),
             "duplicate_control": self.config.duplicate_control,
             "token_lifetime": self.config.token_lifetime,
+            **staff.describe(self.state),
             "now": self.clock.now(),
         }
 

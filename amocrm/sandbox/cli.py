@@ -20,10 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token-lifetime", type=int, default=86_400, help="access-token lifetime in seconds")
     parser.add_argument("--state-file", help="keep the sandbox's data in this JSON file across restarts")
     parser.add_argument("--duplicate-control", action="store_true", help="merge /leads/complex duplicates")
+    parser.add_argument(
+        "--https", action="store_true", help="serve HTTPS with a throwaway certificate (CA path printed)"
+    )
     faults = parser.add_argument_group("faults (also changeable at run time: POST /_sandbox/control)")
     faults.add_argument("--error-rate", type=float, default=0.0, help="share of API requests answered 500/502/504")
     faults.add_argument("--drop-rate", type=float, default=0.0, help="share processed, then the connection drops")
     faults.add_argument("--latency-ms", type=int, default=0, help="added delay per API request")
+    faults.add_argument("--connect-delay-ms", type=int, default=0, help="added delay per new connection's setup")
     faults.add_argument("--rate-limit", type=int, default=7, help="requests per second before 429; 0 disables")
     faults.add_argument("--rate-limit-body", choices=["html", "json"], default="html", help="429 body style")
     faults.add_argument("--block-after", type=int, default=10, help="429s within a minute before the 403 block")
@@ -46,25 +50,31 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
         duplicate_control=bool(options.get("duplicate_control")),
         state_file=options.get("state_file"),
     )
-    fault_keys = ("error_rate", "drop_rate", "latency_ms", "rate_limit", "rate_limit_body", "block_after", "seed")
+    fault_keys = ("error_rate", "drop_rate", "latency_ms", "connect_delay_ms", "rate_limit", "rate_limit_body")
+    fault_keys += ("block_after", "seed")
     faults = FaultConfig().updated({key: options[key] for key in fault_keys if options.get(key) is not None})
     faults.faults_on_oauth = bool(options.get("faults_on_oauth"))
-    return SandboxServer(config, faults, host=options.get("host") or "127.0.0.1", port=options.get("port", 8001))
+    host, port = options.get("host") or "127.0.0.1", options.get("port", 8001)
+    return SandboxServer(config, faults, host=host, port=port, https=bool(options.get("https")))
 
 
 def describe(server: SandboxServer) -> str:
     config = server.config
-    return "\n".join(
-        [
-            f"amoCRM sandbox listening on {server.url} (account '{config.subdomain}')",
-            f"  AMOCRM_SANDBOX_URL={server.url}",
-            f"  client id:     {config.client_id}",
-            f"  client secret: {config.client_secret}",
-            f"  redirect URI:  {config.redirect_uri}",
-            f"  overview: {server.url}/   state: GET {server.url}/_sandbox/state",
-            f"  faults:   POST {server.url}/_sandbox/control   reset: POST {server.url}/_sandbox/reset",
-        ]
-    )
+    lines = [
+        f"amoCRM sandbox listening on {server.url} (account '{config.subdomain}')",
+        f"  AMOCRM_SANDBOX_URL={server.url}",
+        f"  client id:     {config.client_id}",
+        f"  client secret: {config.client_secret}",
+        f"  redirect URI:  {config.redirect_uri}",
+        f"  overview: {server.url}/   state: GET {server.url}/_sandbox/state",
+        f"  faults:   POST {server.url}/_sandbox/control   reset: POST {server.url}/_sandbox/reset",
+    ]
+    if server.ca_cert_path:
+        lines.append(f"  CA certificate: {server.ca_cert_path}")
+        lines.append(
+            f"    trust it: requests verify='{server.ca_cert_path}' or REQUESTS_CA_BUNDLE={server.ca_cert_path}"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,8 @@
-"""POST /api/v4/leads/complex: leads with their contact and company, and duplicate control (§4.4)."""
+"""POST /api/v4/leads/complex: leads with their contact and company, and duplicate control.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/duplication-control
+"""
 
 import re
 from dataclasses import dataclass
@@ -10,17 +14,18 @@ from .catalog import LOST_STATUS_ID, WON_STATUS_ID, pipeline
 from .config import SandboxConfig
 from .entities import add_company, add_contact, add_lead, field_values
 from .payloads import LeadDraft, objects, read_batch
-from .state import Contact, Lead, SandboxState
+from .rows import Contact, Lead
+from .state import SandboxState
 from .unsorted import add_unsorted
 from .validation import Errors
 from .wire import Reply, Request, hal, problem
 
 COMPLEX_LIMIT = 50
-MAX_DUPLICATES = 3  # §4.4: with more than 3 duplicates nothing is merged
+MAX_DUPLICATES = 3  # with more than 3 duplicates nothing is merged
 
 
 def _complex_lead(state: SandboxState, data: dict[str, Any], errors: Errors) -> LeadDraft:
-    """§4.4: ≤1 contact and ≤1 company, each {id} or a full model; metadata makes it an unsorted lead."""
+    """≤1 contact and ≤1 company, each {id} or a full model; metadata makes it an unsorted lead."""
     draft, emb = payloads.lead(data, state, errors, {"tags", "contacts", "companies", "source", "metadata"})
     for path, item in objects(emb.get("contacts"), "_embedded.contacts", errors, most=1):
         draft.contacts.append(payloads.contact_or_link(item, "contacts", state, path, errors))
@@ -28,18 +33,18 @@ def _complex_lead(state: SandboxState, data: dict[str, Any], errors: Errors) -> 
         draft.companies.append(payloads.contact_or_link(item, "companies", state, path, errors))
     if "metadata" in emb:
         draft.metadata = payloads.forms_metadata(emb["metadata"], "_embedded.metadata", errors, categorised=True)
-        draft.status_id = pipeline(draft.pipeline_id).unsorted.id  # §4.4: any other status is ignored
+        draft.status_id = pipeline(draft.pipeline_id).unsorted.id  # any other status is ignored
     payloads.source(emb, "", errors)
     return draft
 
 
 def create_complex(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.4: the answer is a bare JSON array; request_id is a list (merged duplicates share one row)."""
-    too_many = problem(400, f"Maximum {COMPLEX_LIMIT} leads per request")  # §8.8: complex >50 is an error
+    """The answer is a bare JSON array; request_id is a list (merged duplicates share one row)."""
+    too_many = problem(400, f"Maximum {COMPLEX_LIMIT} leads per request")  # complex >50 is an error
     drafts, reply = read_batch(req, partial(_complex_lead, state), COMPLEX_LIMIT, too_many)
     if reply is not None:
         return reply
-    # §4.4: duplicates are looked for in data that existed before this call, never within the batch.
+    # Duplicates are looked for in data that existed before this call, never within the batch.
     duplicates = [_find_duplicate(state, d) if config.duplicate_control else None for d in drafts]
     rows: dict[int, dict[str, Any]] = {}
     for draft, duplicate in zip(drafts, duplicates, strict=True):
@@ -57,7 +62,7 @@ def _create(state: SandboxState, draft: LeadDraft, contact: Contact | None = Non
         contact = add_contact(state, draft.contacts[0], in_unsorted=unsorted)
     company = add_company(state, draft.companies[0]) if draft.companies else None
     if contact and company and company.id not in contact.company_ids:
-        contact.company_ids.append(company.id)  # §4.4: the created contact and company are linked
+        contact.company_ids.append(company.id)  # the created contact and company are linked
     lead = add_lead(state, draft, [contact] if contact else [], [company] if company else [])
     if draft.metadata is not None:
         add_unsorted(
@@ -83,7 +88,7 @@ class Duplicate:
 
 
 def _digits(phone: str) -> str:
-    """§4.4: amoCRM normalizes phones before comparing; the sandbox compares digits only."""
+    """amoCRM normalizes phones before comparing; the sandbox compares digits only."""
     return re.sub(r"\D", "", phone)
 
 
@@ -94,7 +99,7 @@ def _keys(values: list[dict] | None) -> set[str]:
 
 
 def _find_duplicate(state: SandboxState, draft: LeadDraft) -> Duplicate | None:
-    """§4.4: match a new contact by phone or email against existing contacts."""
+    """Match a new contact by phone or email against existing contacts."""
     if not draft.contacts or draft.contacts[0].link_id is not None:
         return None
     wanted = _keys(draft.contacts[0].custom_fields_values)

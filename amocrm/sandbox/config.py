@@ -1,4 +1,8 @@
-"""The one integration and account the sandbox serves, fixed at start-up."""
+"""The one integration and account the sandbox serves, fixed at start-up.
+
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/crm_platform/duplication-control
+"""
 
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -8,9 +12,9 @@ DEFAULT_CLIENT_ID = "00000000-0000-4000-a000-000000000001"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret-not-for-production"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8000/api/amocrm/callback"
 
-CODE_LIFETIME = 20 * 60  # §1.4: authorization code lives 20 minutes
-ACCESS_TOKEN_LIFETIME = 86_400  # §1.4: 24 h
-REFRESH_TOKEN_LIFETIME = 90 * 86_400  # §1.4: 3 months
+CODE_LIFETIME = 20 * 60  # authorization code lives 20 minutes
+ACCESS_TOKEN_LIFETIME = 86_400  # 24 h
+REFRESH_TOKEN_LIFETIME = 90 * 86_400  # 3 months
 
 
 @dataclass
@@ -21,7 +25,7 @@ class SandboxConfig:
     subdomain: str = "sandbox"
     integration_name: str = "Acoustic leads (sandbox)"
     token_lifetime: int = ACCESS_TOKEN_LIFETIME
-    # §4.4: duplicate control only applies when the integration enabled it; off by default, like the checkbox.
+    # Duplicate control only applies when the integration enabled it; off by default, like the checkbox.
     duplicate_control: bool = False
     # host:port given as `referer` and used in links; None means the Host header of each request.
     public_host: str | None = None

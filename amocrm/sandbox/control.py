@@ -1,18 +1,34 @@
 """The sandbox's own endpoints under /_sandbox/: state dump, settings and faults, reset. Never faulted."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from . import tokens
+from . import staff, tokens
+from .clock import Clock
+from .config import SandboxConfig
+from .faults import Faults
+from .state import SandboxState
 from .validation import is_int
 from .wire import Reply, Request, json_reply
-
-if TYPE_CHECKING:
-    from .app import SandboxApp
 
 ACTIONS = ("reset", "revoke_tokens", "expire_tokens", "unblock", "advance_clock")
 
 
-def handle(app: "SandboxApp", req: Request) -> Reply:
+class Sandbox(Protocol):
+    """What the control endpoints need of the running sandbox (the app provides it; nothing here imports the app)."""
+
+    state: SandboxState
+    config: SandboxConfig
+    faults: Faults
+    clock: Clock
+
+    def settings(self) -> dict[str, Any]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+def handle(app: Sandbox, req: Request) -> Reply:
     routes = {
         ("GET", "/_sandbox/state"): lambda: json_reply(app.snapshot()),
         ("GET", "/_sandbox/control"): lambda: json_reply(app.settings()),
@@ -26,12 +42,12 @@ def handle(app: "SandboxApp", req: Request) -> Reply:
     return json_reply({"error": "method not allowed" if known else "not found"}, 405 if known else 404)
 
 
-def _reset(app: "SandboxApp") -> Reply:
+def _reset(app: Sandbox) -> Reply:
     app.reset()
     return json_reply({"reset": True, **app.settings()})
 
 
-def _control(app: "SandboxApp", req: Request) -> Reply:
+def _control(app: Sandbox, req: Request) -> Reply:
     """Validate everything first, then apply: reset, settings and faults, then the one-off actions."""
     try:
         data = req.json() if req.body.strip() else {}
@@ -41,12 +57,17 @@ def _control(app: "SandboxApp", req: Request) -> Reply:
         return json_reply({"error": "body must be a JSON object"}, 400)
     actions = {key: data.pop(key) for key in ACTIONS if key in data}
     settings = {key: data.pop(key) for key in ("duplicate_control", "token_lifetime") if key in data}
+    people = {key: data.pop(key) for key in staff.KEYS if key in data}
     try:
         _check(actions, settings)
         app.faults.config.updated(data)
+        with app.state.lock:  # a reset comes first, so the staff changes are checked against the seeded users
+            staff.check(SandboxState(app.clock) if actions.get("reset") else app.state, people)
     except ValueError as error:
         return json_reply({"error": str(error)}, 400)
     done = _apply(app, actions, settings, data)
+    with app.state.lock:
+        done.update(staff.apply(app.state, people))
     return json_reply({**app.settings(), "done": done})
 
 
@@ -63,7 +84,7 @@ def _check(actions: dict[str, Any], settings: dict[str, Any]) -> None:
         raise ValueError("token_lifetime must be a positive integer (seconds)")
 
 
-def _apply(app: "SandboxApp", actions: dict[str, Any], settings: dict[str, Any], faults: dict[str, Any]) -> dict:
+def _apply(app: Sandbox, actions: dict[str, Any], settings: dict[str, Any], faults: dict[str, Any]) -> dict:
     done: dict[str, Any] = {}
     if actions.get("reset"):
         app.reset()

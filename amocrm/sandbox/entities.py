@@ -1,23 +1,35 @@
-"""Turning validated drafts into stored entities, and stored entities into API JSON (§4.2, §4.3)."""
+"""Turning validated drafts into stored entities, and stored entities into API JSON.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api
+"""
 
 from typing import Any
 
-from .catalog import ACCOUNT_ID, ADMIN_USER_ID
+from .catalog import ACCOUNT_ID
 from .payloads import EntityDraft, LeadDraft, TagRef
-from .state import Company, Contact, Lead, SandboxState
+from .rows import Company, Contact, Lead
+from .state import SandboxState
 
 
 def links(base_url: str, path: str) -> dict[str, Any]:
-    """§3: every item carries _links.self.href on the account's base URL."""
+    """Every item carries _links.self.href on the account's base URL."""
     return {"self": {"href": f"{base_url}{path}"}}
 
 
-def _stamps(attrs: dict[str, Any], now: int) -> dict[str, Any]:
+def created_row(base_url: str, collection: str, entity_id: int, request_id: str) -> dict[str, Any]:
+    """One created entity in a create call's answer: its id, the request_id sent (or the index), _links.self."""
+    return {"id": entity_id, "request_id": request_id, "_links": links(base_url, f"/api/v4/{collection}/{entity_id}")}
+
+
+def _stamps(state: SandboxState, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Defaults: the connected user is responsible and the author; created now."""
+    now, user_id = state.clock.timestamp(), state.connected_user_id
     created_at = attrs.get("created_at", now)
     return {
-        "responsible_user_id": ADMIN_USER_ID,
-        "created_by": ADMIN_USER_ID,
-        "updated_by": ADMIN_USER_ID,
+        "responsible_user_id": user_id,
+        "created_by": user_id,
+        "updated_by": user_id,
         **attrs,
         "created_at": created_at,
         "updated_at": attrs.get("updated_at", created_at),
@@ -32,7 +44,7 @@ def _tag_ids(state: SandboxState, entity_type: str, refs: list[TagRef]) -> list[
 def add_contact(state: SandboxState, draft: EntityDraft, in_unsorted: bool = False) -> Contact:
     if draft.link_id is not None:
         return state.contacts[draft.link_id]
-    attrs = _stamps(draft.attrs, state.clock.timestamp())
+    attrs = _stamps(state, draft.attrs)
     if "name" not in attrs:
         attrs["name"] = " ".join(filter(None, [attrs.get("first_name"), attrs.get("last_name")]))
     contact = Contact(id=state.next_id("contacts"), **attrs, in_unsorted=in_unsorted)
@@ -45,7 +57,7 @@ def add_contact(state: SandboxState, draft: EntityDraft, in_unsorted: bool = Fal
 def add_company(state: SandboxState, draft: EntityDraft) -> Company:
     if draft.link_id is not None:
         return state.companies[draft.link_id]
-    attrs = {"name": "", **_stamps(draft.attrs, state.clock.timestamp())}
+    attrs = {"name": "", **_stamps(state, draft.attrs)}
     company = Company(id=state.next_id("companies"), **attrs)
     company.custom_fields_values = draft.custom_fields_values
     company.tag_ids = _tag_ids(state, "companies", draft.tags)
@@ -54,7 +66,7 @@ def add_company(state: SandboxState, draft: EntityDraft) -> Company:
 
 
 def add_lead(state: SandboxState, draft: LeadDraft, contacts: list[Contact], companies: list[Company]) -> Lead:
-    attrs = {"name": "", **_stamps(draft.attrs, state.clock.timestamp())}
+    attrs = {"name": "", **_stamps(state, draft.attrs)}
     lead = Lead(id=state.next_id("leads"), pipeline_id=draft.pipeline_id, status_id=draft.status_id, **attrs)
     lead.name = lead.name or f"Сделка #{lead.id}"
     lead.custom_fields_values = draft.custom_fields_values
@@ -67,12 +79,25 @@ def add_lead(state: SandboxState, draft: LeadDraft, contacts: list[Contact], com
     return lead
 
 
+def closest_task_at(state: SandboxState, entity_type: str, entity_id: int) -> int | None:
+    """The due time of the entity's nearest open task, None without one.
+
+    Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api (closest_task_at)
+    """
+    due = [
+        task.complete_till
+        for task in state.tasks.values()
+        if not task.is_completed and task.entity_type == entity_type and task.entity_id == entity_id
+    ]
+    return min(due, default=None)
+
+
 def _tags(state: SandboxState, tag_ids: list[int]) -> list[dict[str, Any]]:
     return [{"id": t, "name": state.tags[t].name, "color": None} for t in tag_ids if t in state.tags]
 
 
 def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: bool = False) -> dict[str, Any]:
-    """§4.3 lead model; contacts only with `with=contacts`."""
+    """Lead model; contacts only with `with=contacts`."""
     embedded: dict[str, Any] = {
         "tags": _tags(state, lead.tag_ids),
         "companies": [{"id": c, "_links": links(base_url, f"/api/v4/companies/{c}")} for c in lead.company_ids],
@@ -91,7 +116,7 @@ def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: b
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "closed_at": lead.closed_at,
-        "closest_task_at": None,
+        "closest_task_at": closest_task_at(state, "leads", lead.id),
         "is_deleted": False,
         "custom_fields_values": lead.custom_fields_values,
         "score": None,
@@ -103,7 +128,7 @@ def render_lead(state: SandboxState, lead: Lead, base_url: str, with_contacts: b
 
 
 def render_contact(state: SandboxState, contact: Contact, base_url: str, with_leads: bool = False) -> dict[str, Any]:
-    """§4.2 contact model; leads only with `with=leads`."""
+    """Contact model; leads only with `with=leads`."""
     embedded: dict[str, Any] = {
         "tags": _tags(state, contact.tag_ids),
         "companies": [{"id": c, "_links": links(base_url, f"/api/v4/companies/{c}")} for c in contact.company_ids],
@@ -117,7 +142,7 @@ def render_contact(state: SandboxState, contact: Contact, base_url: str, with_le
         "group_id": 0,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
-        "closest_task_at": None,
+        "closest_task_at": closest_task_at(state, "contacts", contact.id),
         "is_deleted": False,
         "is_unsorted": contact.in_unsorted,
         "custom_fields_values": contact.custom_fields_values,

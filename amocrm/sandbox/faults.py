@@ -1,4 +1,8 @@
-"""The gateway in front of the API: rate limit and block (amocrm-api.md §2), and injected faults."""
+"""The gateway in front of the API: rate limit and block, and injected faults.
+
+Reference: https://www.amocrm.ru/developers/content/api/recommendations,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes
+"""
 
 import random
 import threading
@@ -21,10 +25,11 @@ class FaultConfig:
     drop_rate: float = 0.0  # share of requests processed, then the connection is closed with no response
     drop_next: int = 0
     latency_ms: int = 0
+    connect_delay_ms: int = 0  # added to each NEW connection's setup (accept + TLS handshake), not per request
     force_429_rate: float = 0.0
     force_429_next: int = 0
-    rate_limit: int = 7  # §2: at most 7 requests per second; 0 disables
-    rate_limit_body: str = "html"  # §2/#526: amoCRM's gateway answers 429 with HTML; "json" = Kommo's problem+json
+    rate_limit: int = 7  # at most 7 requests per second; 0 disables
+    rate_limit_body: str = "html"  # amoCRM's gateway answers 429 with HTML; "json" = Kommo's problem+json
     block_after: int = 10  # this many 429s within block_window seconds -> 403 on everything; 0 never blocks
     block_window: float = 60.0
     faults_on_oauth: bool = False  # also inject faults on /oauth2/* (the rate limit stays API-only)
@@ -44,7 +49,15 @@ def _check(key: str, value: Any) -> None:
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if key.endswith("_rate") and not (numeric and 0 <= value <= 1):
         raise ValueError(f"{key} must be a number from 0 to 1")
-    if key in ("error_next", "drop_next", "force_429_next", "latency_ms", "rate_limit", "block_after"):
+    if key in (
+        "error_next",
+        "drop_next",
+        "force_429_next",
+        "latency_ms",
+        "connect_delay_ms",
+        "rate_limit",
+        "block_after",
+    ):
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise ValueError(f"{key} must be a non-negative integer")
     if key == "block_window" and not (numeric and value > 0):
@@ -92,7 +105,7 @@ class Faults:
         return scope == "api" or self.config.faults_on_oauth
 
     def before(self, scope: str) -> Reply | None:
-        """§2: a blocked integration gets 403 everywhere; then forced 429, rate limit, injected errors."""
+        """A blocked integration gets 403 everywhere; then forced 429, rate limit, injected errors."""
         with self._lock:
             if self.blocked:
                 return html(pages.gateway_page(403), 403)
@@ -113,6 +126,10 @@ class Faults:
 
     def latency(self, scope: str) -> float:
         return self.config.latency_ms / 1000 if self.applies_to(scope) else 0.0
+
+    def connect_delay(self) -> float:
+        """Seconds a new connection waits before its handshake; a connection is set up before any path is known."""
+        return self.config.connect_delay_ms / 1000
 
     def describe(self) -> dict[str, Any]:
         return {**asdict(self.config), "blocked": self.blocked}
@@ -135,7 +152,7 @@ class Faults:
         return self.config.rate_limit > 0 and len(self._recent) > self.config.rate_limit
 
     def _violation(self) -> Reply:
-        """§2: repeated violation blocks the integration (403 on every request) until reset."""
+        """Repeated violation blocks the integration (403 on every request) until reset."""
         now = self._clock.now()
         self._violations.append(now)
         while self._violations[0] <= now - self.config.block_window:
@@ -145,7 +162,7 @@ class Faults:
         return self._too_many()
 
     def _too_many(self) -> Reply:
-        """§2: amoCRM's gateway answers HTML and no Retry-After (#526); Kommo documents problem+json."""
+        """amoCRM's gateway answers HTML and no Retry-After (#526); Kommo documents problem+json."""
         if self.config.rate_limit_body == "json":
             detail = "You have sent too many requests in a given amount of time. Please try again later."
             return problem(429, detail, retry_after=300)
@@ -153,7 +170,7 @@ class Faults:
 
     def _error(self) -> Reply:
         status = self._random.choice(self.config.error_statuses)
-        if status == 500:  # §6: the application's own 500 is problem+json with a trace id
+        if status == 500:  # the application's own 500 is problem+json with a trace id
             return problem(
                 500, "Internal server error", title="ErrInternalServer", trace_id=f"{self._random.getrandbits(64):016x}"
             )

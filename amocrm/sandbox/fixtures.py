@@ -21,3 +21,13 @@ def amocrm_sandbox() -> Iterator[SandboxServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def amocrm_sandbox_https() -> Iterator[SandboxServer]:
+    """The same sandbox over HTTPS with a throwaway certificate; trust `ca_cert_path` (requests' verify=<path>)."""
+    server = SandboxServer(SandboxConfig(), https=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,6 +1,9 @@
-"""Changing deals: PATCH /api/v4/leads and /api/v4/leads/{id} (amocrm-api.md §4.3), and the overview page's
-stage and delete forms. Every change sends the account's webhooks (§7): status_lead when the stage moved,
+"""Changing deals: PATCH /api/v4/leads and /api/v4/leads/{id}, and the overview page's
+stage and delete forms. Every change sends the account's webhooks: status_lead when the stage moved,
 update_lead for any change, delete_lead when a deal is deleted.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import re
@@ -9,12 +12,15 @@ from functools import partial
 from typing import Any
 
 from . import catalog, payloads, webhook_sender
-from .catalog import ADMIN_USER_ID, LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
+from .catalog import LOST_STATUS_ID, UNSORTED_TYPE, WON_STATUS_ID
+from .changes import TagChange, changed_tags, one_change, replaced_fields, tag_change, target_id
 from .config import SandboxConfig
 from .entities import links
-from .payloads import LEAD_KEYS, LEAD_SCALARS, TagRef, objects, read_batch
-from .state import Lead, SandboxState
-from .validation import Errors, is_int, join, parse_cf_values, read_object, validation_failed
+from .field_values import parse_cf_values
+from .payloads import LEAD_KEYS, LEAD_SCALARS, read_batch
+from .rows import Lead
+from .state import SandboxState
+from .validation import Errors
 from .wire import Reply, Request, hal, problem, redirect
 
 UPDATE_KEYS = LEAD_KEYS | {"id", "tags_to_delete"}
@@ -27,14 +33,12 @@ class LeadChange:
     attrs: dict[str, Any] = field(default_factory=dict)
     stage: tuple[int, int] | None = None
     custom_fields_values: list[dict] | None = None
-    tags: list[TagRef] | None = None  # _embedded.tags replaces the whole list (§4.10)
-    tags_to_add: list[TagRef] = field(default_factory=list)
-    tags_to_delete: list[TagRef] = field(default_factory=list)
+    tags: TagChange = field(default_factory=TagChange)
     request_id: str = "0"
 
 
 def _stage(data: dict[str, Any], lead: Lead | None, errors: Errors) -> tuple[int, int] | None:
-    """§4.3: moving stages = status_id (+ pipeline_id); the status must belong to the (new) pipeline."""
+    """Moving stages = status_id (+ pipeline_id); the status must belong to the (new) pipeline."""
     if lead is None or ("pipeline_id" not in data and "status_id" not in data):
         return None
     pipeline_id, status_id = errors.expect_int(data, "pipeline_id", ""), errors.expect_int(data, "status_id", "")
@@ -51,59 +55,19 @@ def _stage(data: dict[str, Any], lead: Lead | None, errors: Errors) -> tuple[int
     return pipe.id, status_id
 
 
-def _tag_refs(raw: Any, path: str, state: SandboxState, errors: Errors) -> list[TagRef]:
-    """tags_to_delete: [{id}|{name}] of the leads' tag dictionary."""
-    refs: list[TagRef] = []
-    for item_path, item in objects(raw, path, errors):
-        errors.check_keys(item, {"id", "name"}, item_path)
-        tag = state.tags.get(item["id"]) if is_int(item.get("id")) else None
-        if "id" in item and (tag is None or tag.entity_type != "leads"):
-            errors.bad_choice(join(item_path, "id"))
-        elif tag is not None or isinstance(item.get("name"), str):
-            refs.append(tag.id if tag is not None else item["name"])
-        else:
-            errors.missing(join(item_path, "name"))
-    return refs
-
-
 def _change(state: SandboxState, data: dict[str, Any], errors: Errors, lead_id: int | None = None) -> LeadChange:
-    """One element: validated like a create (§4.3), plus the id of an existing deal."""
+    """One element: validated like a create, plus the id of an existing deal."""
     errors.check_keys(data, UPDATE_KEYS if lead_id is None else UPDATE_KEYS - {"id"}, "")
-    if lead_id is None and "id" not in data:
-        errors.missing("id")
-    elif lead_id is None and not is_int(data["id"]):
-        errors.wrong_type("id", "int")
-    elif lead_id is None and data["id"] not in state.leads:
-        errors.bad_choice("id")
-    lead = state.leads.get(data.get("id") if lead_id is None else lead_id)
+    lead = state.leads.get(target_id(data, state.leads, errors) if lead_id is None else lead_id)
     emb = payloads.embedded(data, {"tags"}, "", errors)
     return LeadChange(
         lead_id=lead.id if lead else 0,
-        attrs=payloads.scalars(data, LEAD_SCALARS, "", errors),
+        attrs=payloads.scalars(data, LEAD_SCALARS, "", errors, state.users),
         stage=_stage(data, lead, errors),
-        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), catalog.LEAD_FIELDS,
+        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), state.fields("leads"),
                                              "custom_fields_values", errors),
-        tags=payloads.tags({}, emb, "leads", state, "", errors) if "tags" in emb else None,
-        tags_to_add=payloads.tags({"tags_to_add": data.get("tags_to_add")}, {}, "leads", state, "", errors),
-        tags_to_delete=_tag_refs(data.get("tags_to_delete"), "tags_to_delete", state, errors),
+        tags=tag_change(data, emb, "leads", state, errors),
     )  # fmt: skip
-
-
-def _tag_ids(state: SandboxState, refs: list[TagRef]) -> list[int]:
-    return [ref if isinstance(ref, int) else state.tag_id("leads", ref) for ref in refs]
-
-
-def _apply_tags(state: SandboxState, lead: Lead, change: LeadChange) -> None:
-    tag_ids = _tag_ids(state, change.tags) if change.tags is not None else lead.tag_ids
-    removed = set(_tag_ids(state, change.tags_to_delete))
-    lead.tag_ids = [t for t in dict.fromkeys([*tag_ids, *_tag_ids(state, change.tags_to_add)]) if t not in removed]
-
-
-def _apply_fields(lead: Lead, values: list[dict] | None) -> None:
-    """Only the fields named change; the others keep their values."""
-    if values:
-        kept = [f for f in lead.custom_fields_values or [] if f["field_id"] not in {v["field_id"] for v in values}]
-        lead.custom_fields_values = kept + values
 
 
 def apply_change(state: SandboxState, change: LeadChange) -> list[webhook_sender.LeadEvent]:
@@ -112,15 +76,15 @@ def apply_change(state: SandboxState, change: LeadChange) -> list[webhook_sender
     old = (lead.pipeline_id, lead.status_id)
     for key, value in change.attrs.items():
         setattr(lead, key, value)
-    _apply_fields(lead, change.custom_fields_values)
-    _apply_tags(state, lead, change)
+    lead.custom_fields_values = replaced_fields(lead.custom_fields_values, change.custom_fields_values)
+    lead.tag_ids = changed_tags(state, "leads", lead.tag_ids, change.tags)
     moved = change.stage is not None and change.stage != old
     if moved:
         lead.pipeline_id, lead.status_id = change.stage
         if lead.status_id in (WON_STATUS_ID, LOST_STATUS_ID) and "closed_at" not in change.attrs:
             lead.closed_at = now
     lead.updated_at = change.attrs.get("updated_at", now)
-    lead.updated_by = change.attrs.get("updated_by", ADMIN_USER_ID)
+    lead.updated_by = change.attrs.get("updated_by", state.connected_user_id)
     events = [webhook_sender.lead_event("status_lead", lead, state, old)] if moved else []
     return [*events, webhook_sender.lead_event("update_lead", lead, state)]
 
@@ -146,13 +110,9 @@ def update_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_i
     """PATCH /api/v4/leads/{id}: one object without the id."""
     if int(lead_id) not in state.leads:
         return problem(404, f"Lead {lead_id} not found")
-    data, reply = read_object(req)
-    if reply is not None:
+    change, reply = one_change(req, lambda data, errors: _change(state, data, errors, int(lead_id)))
+    if change is None:
         return reply
-    errors = Errors()
-    change = _change(state, data, errors, int(lead_id))
-    if errors:
-        return validation_failed([("0", errors)])
     webhook_sender.notify(state, config.subdomain, req.base_url, apply_change(state, change))
     return hal(_updated(state.leads[change.lead_id], req.base_url))
 

@@ -1,4 +1,10 @@
-"""Paging, ordering and full-text matching shared by the list endpoints (amocrm-api.md §3)."""
+"""Paging, ordering and full-text matching shared by the list endpoints.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/api/recommendations,
+https://www.amocrm.ru/developers/content/crm_platform/custom-fields,
+https://www.amocrm.ru/developers/content/crm_platform/contacts-api
+"""
 
 import math
 from collections.abc import Callable, Sequence
@@ -14,7 +20,7 @@ Row = TypeVar("Row")
 
 
 def page_args(req: Request) -> tuple[int, int] | Reply:
-    """`page` is 1-based, `limit` at most 250 (§2: more answers 422 "Limit 250 per page")."""
+    """`page` is 1-based, `limit` at most 250 (more answers 422 "Limit 250 per page")."""
     try:
         page = int(req.param("page") or 1)
         limit = int(req.param("limit") or DEFAULT_LIMIT)
@@ -47,7 +53,7 @@ def paginate(
     limit: int,
     with_totals: bool = False,
 ) -> Reply:
-    """§3: one page with _links (next only when more follow); 204 when the page is empty."""
+    """One page with _links (next only when more follow); 204 when the page is empty."""
     start = (page - 1) * limit
     chunk = rows[start : start + limit]
     if not chunk:
@@ -59,7 +65,7 @@ def paginate(
     if start + limit < len(rows):
         links["next"] = _href(req, page + 1, limit)
     body: dict[str, Any] = {"_page": page, "_links": links, "_embedded": {key: [render(row) for row in chunk]}}
-    if with_totals:  # §4.7: custom-field lists also carry totals and _links.last; leads/contacts do not
+    if with_totals:  # custom-field lists also carry totals and _links.last; leads/contacts do not
         page_count = math.ceil(len(rows) / limit)
         links["last"] = _href(req, page_count, limit)
         body = {"_total_items": len(rows), "_page_count": page_count, **body}
@@ -76,7 +82,7 @@ def order(req: Request, rows: list[Row], fields: tuple[str, ...]) -> list[Row]:
 
 
 def matches(query: str, texts: list[str]) -> bool:
-    """§4.2/§8.7: `query` is full-text over names and field values; formats are not normalized."""
+    """`query` is full-text over names and field values; formats are not normalized."""
     needle = query.strip().lower()
     return any(needle in text.lower() for text in texts if text)
 

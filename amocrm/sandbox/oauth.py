@@ -1,4 +1,8 @@
-"""OAuth as amoCRM does it: consent page, token endpoint, subdomain lookup (amocrm-api.md §1)."""
+"""OAuth as amoCRM does it: consent page, token endpoint, subdomain lookup.
+
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/oauth/account-subdomain-info
+"""
 
 import hmac
 from urllib.parse import urlencode
@@ -9,11 +13,11 @@ from .config import CODE_LIFETIME, SandboxConfig
 from .state import SandboxState
 from .wire import PROBLEM_JSON, Reply, Request, html, json_reply, problem, redirect
 
-PLATFORM_AMOCRM_RU = 1  # §1.3: 1 = amocrm.ru, 2 = amocrm.com/kommo.com
+PLATFORM_AMOCRM_RU = 1  # 1 = amocrm.ru, 2 = amocrm.com/kommo.com
 
 
 def _fields(req: Request) -> dict[str, str]:
-    """Query (GET) or form (POST) fields; §1.2: extra League params (scope, response_type...) are ignored."""
+    """Query (GET) or form (POST) fields; extra League params (scope, response_type...) are ignored."""
     data = req.form_or_json() if req.method == "POST" else {k: v[0] for k, v in req.query.items()}
     return {key: str(value) for key, value in data.items()}
 
@@ -35,7 +39,7 @@ def consent(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
 
 
 def _callback(state: SandboxState, config: SandboxConfig, req: Request, fields: dict[str, str]) -> str:
-    """§1.3: approve -> code, referer, state (only if sent), platform, client_id; deny -> error=access_denied."""
+    """Approve -> code, referer, state (only if sent), platform, client_id; deny -> error=access_denied."""
     allowed = fields.get("decision") == "allow"
     params = {"code": tokens.new_code(state, config), "referer": req.host} if allowed else {"error": "access_denied"}
     if "state" in fields:
@@ -48,7 +52,7 @@ def _callback(state: SandboxState, config: SandboxConfig, req: Request, fields: 
 
 
 def oauth_error(status: int, hint: str) -> Reply:
-    """§1.5: token-endpoint errors use the OAuthProblemJson shape with a `hint`."""
+    """Token-endpoint errors use the OAuthProblemJson shape with a `hint`."""
     body = {
         "hint": hint,
         "title": "Некорректный запрос",
@@ -64,7 +68,7 @@ def _same(given: object, expected: str) -> bool:
 
 
 def access_token(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """POST /oauth2/access_token, JSON or form-encoded (§1.4)."""
+    """POST /oauth2/access_token, JSON or form-encoded."""
     body = req.form_or_json()
     grant = body.get("grant_type")
     if grant not in ("authorization_code", "refresh_token"):
@@ -75,7 +79,7 @@ def access_token(state: SandboxState, config: SandboxConfig, req: Request) -> Re
         return oauth_error(400, "Check the `client_secret` parameter")
     if not body.get("redirect_uri"):
         return oauth_error(400, "Check the `redirect_uri` parameter")
-    if body["redirect_uri"] != config.redirect_uri:  # §1.1: must match the registered one exactly
+    if body["redirect_uri"] != config.redirect_uri:  # must match the registered one exactly
         return oauth_error(400, "Redirect URI is not associated with client")
     if grant == "authorization_code":
         return _exchange_code(state, config, req, body.get("code"))
@@ -83,7 +87,7 @@ def access_token(state: SandboxState, config: SandboxConfig, req: Request) -> Re
 
 
 def _exchange_code(state: SandboxState, config: SandboxConfig, req: Request, code: object) -> Reply:
-    """§1.4: a code is single-use and lives 20 minutes."""
+    """A code is single-use and lives 20 minutes."""
     if not isinstance(code, str) or not code:
         return oauth_error(400, "Check the `code` parameter")
     stored = state.codes.get(code)
@@ -98,7 +102,7 @@ def _exchange_code(state: SandboxState, config: SandboxConfig, req: Request, cod
 
 
 def _refresh(state: SandboxState, config: SandboxConfig, req: Request, refresh_token: object) -> Reply:
-    """§1.5: a refresh token works once; reusing a spent one answers 401 "Token has been revoked"."""
+    """A refresh token works once; reusing a spent one answers 401 "Token has been revoked"."""
     if not isinstance(refresh_token, str) or not refresh_token:
         return oauth_error(400, "Check the `refresh_token` parameter")
     token = state.token_by_refresh(refresh_token)
@@ -108,14 +112,14 @@ def _refresh(state: SandboxState, config: SandboxConfig, req: Request, refresh_t
         return oauth_error(401, "Token has been revoked")
     if state.clock.now() > token.refresh_expires_at:
         return oauth_error(401, "Token has expired")
-    # The old pair dies with the refresh: the §1.5 hints are those of the League OAuth server, which also
+    # The old pair dies with the refresh: the documented hints are those of the League OAuth server, which also
     # revokes the access token issued with the spent refresh token.
     token.refresh_spent = token.access_revoked = True
     return _token_reply(state, config, req)
 
 
 def _token_reply(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§1.4 success body, plus Kommo's server_time."""
+    """Success body, plus Kommo's server_time."""
     token = tokens.issue(state, config, req.host)
     body = {
         "token_type": "Bearer",
@@ -128,7 +132,7 @@ def _token_reply(state: SandboxState, config: SandboxConfig, req: Request) -> Re
 
 
 def current_subdomain(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§1.6: GET /oauth2/account/current/subdomain with X-Refresh-Token (no Bearer); 401 otherwise."""
+    """GET /oauth2/account/current/subdomain with X-Refresh-Token (no Bearer); 401 otherwise."""
     token = state.token_by_refresh(req.header("x-refresh-token") or "")
     if token is None or token.refresh_spent or state.clock.now() > token.refresh_expires_at:
         return problem(401, "Неверный логин или пароль")

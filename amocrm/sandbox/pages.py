@@ -1,6 +1,10 @@
 """The sandbox's HTML: consent page, error pages, gateway pages and the overview at `/`.
 
 Every value shown is escaped: lead names and field values come straight from web-form visitors.
+
+Reference: https://www.amocrm.ru/developers/content/api/recommendations,
+https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import time
@@ -32,7 +36,7 @@ def _document(title: str, body: str) -> str:
 
 
 def gateway_page(status: int) -> str:
-    """§2: 429/403/502/504 come from the nginx gateway as a bare HTML page (#526, #434)."""
+    """429/403/502/504 come from the nginx gateway as a bare HTML page (#526, #434)."""
     line = f"{status} {HTTPStatus(status).phrase}"
     lines = [f"<head><title>{line}</title></head>", "<body>", f"<center><h1>{line}</h1></center>"]
     lines += ["<hr><center>nginx</center>", "</body>", "</html>"]
@@ -44,7 +48,7 @@ def error_page(title: str, message: str) -> str:
 
 
 def consent_page(integration: str, subdomain: str, fields: dict[str, str]) -> str:
-    """§1.2: the user allows or denies access; both buttons are plain forms a browser test can click."""
+    """The user allows or denies access; both buttons are plain forms a browser test can click."""
     hidden = "".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">' for name, value in fields.items()
     )
@@ -73,7 +77,7 @@ def _cell(value: Any) -> str:
 
 
 def _stage_form(lead_id: int, pipeline_id: int, status_id: int) -> Markup:
-    """Move the deal to another stage, or delete it: the sandbox sends the webhooks amoCRM would (§7)."""
+    """Move the deal to another stage, or delete it: the sandbox sends the webhooks amoCRM would."""
     groups = []
     for pipe in catalog.PIPELINES:
         options = "".join(
@@ -107,9 +111,40 @@ def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
-def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
-    """What arrived: leads, contacts, notes, unsorted items and the most recent requests."""
-    leads = [
+def _users(dump: dict[str, Any]) -> list[list[Any]]:
+    """The account's people: who is an admin, who has left, and whose rights the integration runs with."""
+    return [
+        [
+            u["id"],
+            u["name"] + (" (integration connected as this user)" if u["id"] == dump["connected_user_id"] else ""),
+            u["email"],
+            "admin" if u["is_admin"] else "",
+            "" if u["is_active"] else "deactivated",
+            catalog.USER_GROUPS.get(u["group_id"], "") if u["group_id"] is not None else "",
+        ]
+        for u in dump["users"]
+    ]
+
+
+def _tasks(dump: dict[str, Any]) -> list[list[Any]]:
+    names = {u["id"]: u["name"] for u in dump["users"]}
+    types = {t.id: t.name for t in catalog.TASK_TYPES}
+    return [
+        [
+            t["id"],
+            t["text"],
+            types.get(t["task_type_id"], t["task_type_id"]),
+            names.get(t["responsible_user_id"], t["responsible_user_id"]),
+            f"{t['entity_type']} {t['entity_id']}" if t["entity_type"] else "",
+            _when(t["complete_till"]),
+            ("done" + (f": {t['result_text']}" if t["result_text"] else "")) if t["is_completed"] else "",
+        ]
+        for t in reversed(dump["tasks"])
+    ]
+
+
+def _leads(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             r["id"],
             r["name"],
@@ -121,7 +156,10 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         ]
         for r in reversed(dump["leads"])
     ]
-    contacts = [
+
+
+def _contacts(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             c["id"],
             c["name"],
@@ -131,26 +169,59 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         ]
         for c in reversed(dump["contacts"])
     ]
-    notes = [
+
+
+def _notes(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [n["id"], n["entity_id"], n["note_type"], n["params"].get("text", n["params"])] for n in reversed(dump["notes"])
     ]
-    unsorted = [[u["uid"], u["source_name"], u["lead_id"], u["contact_id"]] for u in reversed(dump["unsorted"])]
-    requests = [
+
+
+def _unsorted(dump: dict[str, Any]) -> list[list[Any]]:
+    return [[u["uid"], u["source_name"], u["lead_id"], u["contact_id"]] for u in reversed(dump["unsorted"])]
+
+
+def _requests(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [
             _when(r["time"]),
             r["method"],
             r["path"] + (f"?{r['query']}" if r["query"] else ""),
             r["status"],
+            r["connection"],
             "dropped" if r["dropped"] else "",
         ]
         for r in reversed(dump["requests"][-50:])
     ]
-    webhooks = [[w["id"], w["destination"], ", ".join(w["settings"]), "disabled" if w["disabled"] else ""]
-                for w in dump["webhooks"]]  # fmt: skip
-    sent = [
+
+
+def _webhooks(dump: dict[str, Any]) -> list[list[Any]]:
+    return [[w["id"], w["destination"], ", ".join(w["settings"]), "disabled" if w["disabled"] else ""]
+            for w in dump["webhooks"]]  # fmt: skip
+
+
+def _sent(dump: dict[str, Any]) -> list[list[Any]]:
+    return [
         [_when(d["time"]), d["event"], d["lead_id"], d["destination"], d["status"] or d["error"]]
         for d in reversed(dump["webhook_deliveries"][-50:])
     ]
+
+
+_SECTIONS = (
+    ("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], _leads),
+    ("Contacts", ["id", "name", "phones", "emails", "in unsorted"], _contacts),
+    ("Notes", ["id", "lead", "type", "text"], _notes),
+    ("Tasks", ["id", "text", "type", "responsible", "attached to", "due", "completed"], _tasks),
+    ("Unsorted", ["uid", "source", "lead", "contact"], _unsorted),
+    ("Recent requests", ["time", "method", "path", "status", "connection", ""], _requests),
+    ("Webhooks", ["id", "destination", "events", ""], _webhooks),
+    ("Webhooks sent", ["time", "event", "lead", "destination", "answer"], _sent),
+    ("Users", ["id", "name", "email", "rights", "status", "group"], _users),
+)
+
+
+def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faults: dict[str, Any]) -> str:
+    """What arrived: leads, contacts, notes, tasks, unsorted items and the most recent requests; the users."""
     blocked = " — <strong>BLOCKED (403)</strong>" if faults["blocked"] else ""
     header = (
         f"<h1>amoCRM sandbox</h1><p>Account <strong>{escape(config['subdomain'])}</strong> at "
@@ -159,14 +230,5 @@ def index_page(dump: dict[str, Any], base_url: str, config: dict[str, Any], faul
         '<p class="muted">JSON: <a href="/_sandbox/state">/_sandbox/state</a>, '
         '<a href="/_sandbox/control">/_sandbox/control</a></p>'
     )
-    return _document(
-        "amoCRM sandbox",
-        header
-        + _table("Leads", ["id", "name", "pipeline / status", "price", "contacts", "fields", "change"], leads)
-        + _table("Contacts", ["id", "name", "phones", "emails", "in unsorted"], contacts)
-        + _table("Notes", ["id", "lead", "type", "text"], notes)
-        + _table("Unsorted", ["uid", "source", "lead", "contact"], unsorted)
-        + _table("Recent requests", ["time", "method", "path", "status", ""], requests)
-        + _table("Webhooks", ["id", "destination", "events", ""], webhooks)
-        + _table("Webhooks sent", ["time", "event", "lead", "destination", "answer"], sent),
-    )
+    tables = "".join(_table(title, headers, rows(dump)) for title, headers, rows in _SECTIONS)
+    return _document("amoCRM sandbox", header + tables)

@@ -1,13 +1,21 @@
-"""Request bodies of the write endpoints, checked as strictly as amoCRM and turned into drafts."""
+"""Request bodies of the write endpoints, checked as strictly as amoCRM and turned into drafts.
 
-from collections.abc import Callable
+Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes,
+https://www.amocrm.ru/developers/content/crm_platform/tags-api,
+https://www.amocrm.ru/developers/content/crm_platform/unsorted-api
+"""
+
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import catalog
-from .catalog import UNSORTED_TYPE, USER_IDS
+from .catalog import UNSORTED_TYPE
+from .field_values import parse_cf_values
 from .state import SandboxState
-from .validation import Errors, is_int, join, parse_cf_values, validation_failed
+from .validation import Errors, is_int, join, validation_failed
 from .wire import Reply, Request, problem
 
 TagRef = int | str  # an existing tag id, or a name to find or create
@@ -17,7 +25,7 @@ _COMMON = {"responsible_user_id": _INT, "created_by": _INT, "updated_by": _INT, 
 LEAD_SCALARS = {"name": _STR, "price": _INT, "closed_at": _INT, "loss_reason_id": _INT, **_COMMON}
 CONTACT_SCALARS = {"name": _STR, "first_name": _STR, "last_name": _STR, **_COMMON}
 COMPANY_SCALARS = {"name": _STR, **_COMMON}
-# §4.2/§4.3: the documented top-level keys; anything else is rejected.
+# The documented top-level keys; anything else is rejected.
 _ENTITY_EXTRAS = {"custom_fields_values", "tags_to_add", "_embedded", "request_id"}
 LEAD_KEYS = set(LEAD_SCALARS) | {"status_id", "pipeline_id"} | _ENTITY_EXTRAS
 CONTACT_KEYS = set(CONTACT_SCALARS) | _ENTITY_EXTRAS
@@ -45,12 +53,12 @@ class LeadDraft:
     tags: list[TagRef] = field(default_factory=list)
     contacts: list[EntityDraft] = field(default_factory=list)
     companies: list[EntityDraft] = field(default_factory=list)
-    metadata: dict[str, Any] | None = None  # §4.4: present -> the lead goes to Unsorted
+    metadata: dict[str, Any] | None = None  # present -> the lead goes to Unsorted
     request_id: str = "0"
 
 
 def read_array(req: Request, limit: int, over_limit: Reply) -> tuple[list[Any], Reply | None]:
-    """§3/§6: batch bodies are non-empty JSON arrays within the endpoint's size limit."""
+    """Batch bodies are non-empty JSON arrays within the endpoint's size limit."""
     if not req.body.strip():
         return [], problem(400, "Request data can not be empty")
     try:
@@ -75,7 +83,7 @@ CREATE_LIMIT = 250
 def read_batch(
     req: Request, parse_one: ParseOne, limit: int = CREATE_LIMIT, over_limit: Reply | None = None
 ) -> tuple[list[Any], Reply | None]:
-    """A create call's body as drafts; §8.8: more than 250 entities answers 422 unless the endpoint says otherwise."""
+    """A create call's body as drafts; more than 250 entities answers 422 unless the endpoint says otherwise."""
     items, reply = read_array(req, limit, over_limit or problem(422, f"Limit {limit} per request"))
     if reply is not None:
         return [], reply
@@ -83,7 +91,7 @@ def read_batch(
 
 
 def parse_batch(items: list[Any], parse_one: ParseOne) -> tuple[list[Any], Reply | None]:
-    """Validate every element; one bad element fails the whole batch, naming it by request_id (§3, §6)."""
+    """Validate every element; one bad element fails the whole batch, naming it by request_id."""
     drafts, report = [], []
     for index, item in enumerate(items):
         errors = Errors()
@@ -102,7 +110,7 @@ def parse_batch(items: list[Any], parse_one: ParseOne) -> tuple[list[Any], Reply
 
 
 def _request_id(item: dict[str, Any], index: int, errors: Errors) -> str:
-    """§3: request_id is a string echoed back; without it the element's index is used."""
+    """request_id is a string echoed back; without it the element's index is used."""
     value = item.get("request_id")
     if value is None:
         return str(index)
@@ -112,16 +120,19 @@ def _request_id(item: dict[str, Any], index: int, errors: Errors) -> str:
     return value
 
 
-def scalars(data: dict[str, Any], spec: dict[str, str], prefix: str, errors: Errors) -> dict[str, Any]:
+def scalars(
+    data: dict[str, Any], spec: dict[str, str], prefix: str, errors: Errors, users: Collection[int]
+) -> dict[str, Any]:
+    """Typed top-level values; a user id must be one of the account's `users` (the path names the field)."""
     attrs = {}
     for key, kind in spec.items():
         value = errors.expect_int(data, key, prefix) if kind == _INT else errors.expect_str(data, key, prefix)
         if value is not None:
             attrs[key] = value
-    if "responsible_user_id" in attrs and attrs["responsible_user_id"] not in USER_IDS:
+    if "responsible_user_id" in attrs and attrs["responsible_user_id"] not in users:
         errors.bad_choice(join(prefix, "responsible_user_id"))
-    for key in ("created_by", "updated_by"):  # §3: 0 means "robot"
-        if attrs.get(key, 0) != 0 and attrs[key] not in USER_IDS:
+    for key in ("created_by", "updated_by"):  # 0 means "robot"
+        if attrs.get(key, 0) != 0 and attrs[key] not in users:
             errors.bad_choice(join(prefix, key))
     return attrs
 
@@ -140,7 +151,7 @@ def embedded(data: dict[str, Any], allowed: set[str], prefix: str, errors: Error
 def tags(
     data: dict[str, Any], emb: dict[str, Any], entity_type: str, state: SandboxState, prefix: str, errors: Errors
 ) -> list[TagRef]:
-    """§4.10: tags_to_add / _embedded.tags as [{id}|{name}]; ids must exist in that entity's dictionary."""
+    """tags_to_add / _embedded.tags as [{id}|{name}]; ids must exist in that entity's dictionary."""
     refs: list[TagRef] = []
     for key, raw in (("tags_to_add", data.get("tags_to_add")), ("_embedded.tags", emb.get("tags"))):
         for path, item in objects(raw, join(prefix, key), errors):
@@ -176,16 +187,13 @@ def objects(raw: Any, path: str, errors: Errors, most: int | None = None) -> lis
 
 
 def entity(data: dict[str, Any], kind: str, state: SandboxState, prefix: str, errors: Errors) -> EntityDraft:
-    """A full contact (§4.2) or company model to create."""
-    keys, spec, fields = (
-        (CONTACT_KEYS, CONTACT_SCALARS, catalog.CONTACT_FIELDS)
-        if kind == "contacts"
-        else (COMPANY_KEYS, COMPANY_SCALARS, catalog.COMPANY_FIELDS)
-    )
+    """A full contact or company model to create."""
+    keys, spec = (CONTACT_KEYS, CONTACT_SCALARS) if kind == "contacts" else (COMPANY_KEYS, COMPANY_SCALARS)
     errors.check_keys(data, keys, prefix)
-    attrs = scalars(data, spec, prefix, errors)
+    attrs = scalars(data, spec, prefix, errors, state.users)
     emb = embedded(data, {"tags"}, prefix, errors)
-    cf = parse_cf_values(data.get("custom_fields_values"), fields, join(prefix, "custom_fields_values"), errors)
+    cf_path = join(prefix, "custom_fields_values")
+    cf = parse_cf_values(data.get("custom_fields_values"), state.fields(kind), cf_path, errors)
     return EntityDraft(attrs, cf, tags(data, emb, kind, state, prefix, errors))
 
 
@@ -202,7 +210,7 @@ def link(data: dict[str, Any], kind: str, state: SandboxState, path: str, errors
 
 
 def stage(data: dict[str, Any], prefix: str, errors: Errors, allow_unsorted: bool = False) -> tuple[int, int]:
-    """§4.3: default is the main pipeline's first stage; status_id must belong to the lead's pipeline."""
+    """Default is the main pipeline's first stage; status_id must belong to the lead's pipeline."""
     pipeline_id = errors.expect_int(data, "pipeline_id", prefix)
     pipe = catalog.MAIN_PIPELINE if pipeline_id is None else catalog.pipeline(pipeline_id)
     if pipe is None:
@@ -231,17 +239,17 @@ def lead(
     pipeline_id, status_id = stage(data, prefix, errors, allow_unsorted="metadata" in emb)
     cf_path = join(prefix, "custom_fields_values")
     draft = LeadDraft(
-        attrs=scalars(data, LEAD_SCALARS, prefix, errors),
+        attrs=scalars(data, LEAD_SCALARS, prefix, errors, state.users),
         pipeline_id=pipeline_id,
         status_id=status_id,
-        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), catalog.LEAD_FIELDS, cf_path, errors),
+        custom_fields_values=parse_cf_values(data.get("custom_fields_values"), state.fields("leads"), cf_path, errors),
         tags=tags(data, emb, "leads", state, prefix, errors),
     )
     return draft, emb
 
 
 def source(emb: dict[str, Any], prefix: str, errors: Errors) -> None:
-    """§4.3 _embedded.source{external_id, type:"widget"}: the sandbox integration has no sources to match."""
+    """_embedded.source{external_id, type:"widget"}: the sandbox integration has no sources to match."""
     raw = emb.get("source")
     if raw is None:
         return
@@ -254,7 +262,7 @@ def source(emb: dict[str, Any], prefix: str, errors: Errors) -> None:
 
 
 def contact_or_link(data: dict[str, Any], kind: str, state: SandboxState, path: str, errors: Errors) -> EntityDraft:
-    """§4.4: an embedded contact/company is either {id} of an existing one or a full model."""
+    """An embedded contact/company is either {id} of an existing one or a full model."""
     return link(data, kind, state, path, errors) if "id" in data else entity(data, kind, state, path, errors)
 
 
@@ -271,7 +279,7 @@ FORMS_METADATA = {
 
 
 def forms_metadata(raw: Any, path: str, errors: Errors, categorised: bool) -> dict[str, Any]:
-    """§4.8 web-form metadata; inside /leads/complex it also names its category, forms or sip (§4.4)."""
+    """Web-form metadata; inside /leads/complex it also names its category, forms or sip."""
     if not isinstance(raw, dict):
         if raw is None:
             errors.missing(path)
@@ -283,5 +291,5 @@ def forms_metadata(raw: Any, path: str, errors: Errors, categorised: bool) -> di
     if raw.get("category") == "sip":
         return dict(raw)  # call metadata: the sandbox does not model telephony
     errors.check_keys(raw, set(FORMS_METADATA) | ({"category"} if categorised else set()), path)
-    scalars(raw, FORMS_METADATA, path, errors)
+    scalars(raw, FORMS_METADATA, path, errors, users=())
     return dict(raw)

@@ -1,29 +1,39 @@
-"""GET endpoints: account, pipelines, custom fields, leads, contacts and lead notes (amocrm-api.md §4)."""
+"""GET endpoints: account, pipelines, custom fields, leads, contacts and lead notes.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/account-info,
+https://www.amocrm.ru/developers/content/crm_platform/leads-pipelines,
+https://www.amocrm.ru/developers/content/crm_platform/filters-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/unsorted-api,
+https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/events-and-notes
+"""
 
 import re
 import uuid
 from typing import Any
 
 from . import catalog
-from .catalog import ACCOUNT_ID, ADMIN_USER_ID, CustomField, Pipeline
+from .catalog import ACCOUNT_ID, Pipeline
 from .config import SandboxConfig
 from .entities import field_texts, links, render_contact, render_lead
 from .listing import int_params, matches, order, page_args, paginate, with_values
-from .state import Contact, Lead, Note, SandboxState
+from .rows import Contact, Lead, Note
+from .state import SandboxState
 from .wire import Reply, Request, hal, no_content
 
 _ACCOUNT_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"amocrm-sandbox-account-{ACCOUNT_ID}"))
 
 
 def get_account(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.1: base fields always; the rest only when asked for with `with=`."""
+    """Base fields always; the rest only when asked for with `with=`."""
     extra = with_values(req)
     body: dict[str, Any] = {
         "id": ACCOUNT_ID,
         "name": f"{config.subdomain} (sandbox)",
         "subdomain": config.subdomain,
         "uuid": _ACCOUNT_UUID,
-        "current_user_id": ADMIN_USER_ID,
+        "current_user_id": state.connected_user_id,
         "country": "UZ",
         "currency": "UZS",
         "customers_mode": "disabled",
@@ -42,8 +52,8 @@ def get_account(state: SandboxState, config: SandboxConfig, req: Request) -> Rep
     }
     body.update({key: value for key, value in optional.items() if key in extra})
     embedded = {
-        "users_groups": [{"id": 0, "name": "Отдел продаж", "uuid": None}],
-        "task_types": [{"id": 1, "name": "Связаться", "color": None, "icon_id": None, "code": "FOLLOW_UP"}],
+        "users_groups": [{"id": i, "name": name, "uuid": None} for i, name in catalog.USER_GROUPS.items()],
+        "task_types": [vars(task_type) for task_type in catalog.TASK_TYPES],
         "datetime_settings": {"timezone": "Asia/Tashkent", "timezone_offset": "+05:00"},
         "amojo_rights": {"can_direct": True, "can_create_groups": True},
     }
@@ -75,7 +85,7 @@ def _pipeline(pipe: Pipeline, base_url: str) -> dict[str, Any]:
 
 
 def list_pipelines(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.6: not paginated; every pipeline with its statuses."""
+    """Not paginated; every pipeline with its statuses."""
     pipelines = [_pipeline(p, req.base_url) for p in catalog.PIPELINES]
     return hal(
         {
@@ -101,48 +111,11 @@ def list_statuses(state: SandboxState, config: SandboxConfig, req: Request, pipe
     )
 
 
-def _custom_field(field: CustomField, base_url: str) -> dict[str, Any]:
-    enums = [{"id": e.id, "value": e.value, "sort": e.sort, "code": None} for e in field.enums] or None
-    return {
-        "id": field.id,
-        "name": field.name,
-        "type": field.type,
-        "account_id": ACCOUNT_ID,
-        "code": field.code,
-        "sort": field.sort,
-        "is_api_only": False,
-        "enums": enums,
-        "group_id": None,
-        "required_statuses": [],
-        "is_deletable": not field.is_predefined,
-        "is_predefined": field.is_predefined,
-        "entity_type": field.entity_type,
-        "tracking_callback": None,
-        "remind": None,
-        "triggers": [],
-        "currency": None,
-        "hidden_statuses": [],
-        "chained_lists": None,
-        "_links": links(base_url, f"/api/v4/{field.entity_type}/custom_fields/{field.id}"),
-    }
-
-
-def list_custom_fields(state: SandboxState, config: SandboxConfig, req: Request, entity_type: str) -> Reply:
-    """§4.7: paginated with totals; `filter[type][]` narrows by field type."""
-    args = page_args(req)
-    if isinstance(args, Reply):
-        return args
-    types = {v for key, values in req.query.items() if key.startswith("filter[type]") for v in values}
-    fields = [f for f in catalog.FIELDS_BY_ENTITY[entity_type] if not types or f.type in types]
-    fields = sorted(fields, key=lambda f: f.id if req.param("order[id]") else f.sort)
-    return paginate(req, "custom_fields", fields, lambda f: _custom_field(f, req.base_url), *args, with_totals=True)
-
-
 _STATUS_FILTER = re.compile(r"filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]")
 
 
 def _stage_filter(req: Request) -> set[tuple[int, int]]:
-    """§4.9 filter[statuses][N][pipeline_id]=..&filter[statuses][N][status_id]=.."""
+    """filter[statuses][N][pipeline_id]=..&filter[statuses][N][status_id]=.."""
     pairs: dict[str, dict[str, int]] = {}
     for key, values in req.query.items():
         found = _STATUS_FILTER.fullmatch(key)
@@ -176,7 +149,7 @@ def _filter_leads(req: Request, rows: list[Lead]) -> list[Lead]:
 
 
 def list_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.9: filters, `query`, order, `with=contacts`; 204 when nothing is found."""
+    """Filters, `query`, order, `with=contacts`; 204 when nothing is found."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args
@@ -186,7 +159,7 @@ def list_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Repl
 
 
 def get_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str) -> Reply:
-    """§3: an unknown id answers 204, not 404."""
+    """An unknown id answers 204, not 404."""
     lead = state.leads.get(int(lead_id))
     if lead is None:
         return no_content()
@@ -194,7 +167,7 @@ def get_lead(state: SandboxState, config: SandboxConfig, req: Request, lead_id: 
 
 
 def _visible_contacts(state: SandboxState) -> list[Contact]:
-    """§4.8: contacts of an unsorted lead stay hidden until it is accepted."""
+    """Contacts of an unsorted lead stay hidden until it is accepted."""
     return [c for c in state.contacts.values() if not c.in_unsorted]
 
 
@@ -203,7 +176,7 @@ def _contact_texts(contact: Contact) -> list[str]:
 
 
 def list_contacts(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.2: `query` is full-text over names and every field value; 204 when nothing matches."""
+    """`query` is full-text over names and every field value; 204 when nothing matches."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args
@@ -225,7 +198,7 @@ def get_contact(state: SandboxState, config: SandboxConfig, req: Request, contac
     return hal(render_contact(state, contact, req.base_url, "leads" in with_values(req)))
 
 
-# Lead notes. amocrm-api.md §4.5 covers only creating them; the lists follow amoCRM's notes reference (RU-NOTES:
+# Lead notes. The lists follow amoCRM's notes reference (RU-NOTES:
 # GET /api/v4/{entity_type}/notes and /api/v4/{entity_type}/{entity_id}/notes) and the official SDK's NotesFilter
 # (filter[id], filter[note_type], filter[updated_at] as a unix time or a from/to range; page, limit ≤ 250).
 
@@ -258,7 +231,7 @@ def _filter_notes(req: Request, rows: list[Note]) -> list[Note]:
 
 
 def list_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str | None = None) -> Reply:
-    """Lead notes, all or one deal's: filters, order[updated_at|id]; 204 when nothing is found (§3)."""
+    """Lead notes, all or one deal's: filters, order[updated_at|id]; 204 when nothing is found."""
     args = page_args(req)
     if isinstance(args, Reply):
         return args

@@ -4,161 +4,30 @@ import json
 import os
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from . import catalog
+from .catalog import CustomField, Enum
 from .clock import Clock
+from .rows import (
+    AuthCode,
+    Company,
+    Contact,
+    Lead,
+    Note,
+    RequestRecord,
+    Tag,
+    Task,
+    Token,
+    UnsortedItem,
+    User,
+    Webhook,
+    WebhookDelivery,
+)
 
 REQUEST_LOG_SIZE = 5000
-
-CustomFieldValues = list[dict[str, Any]] | None  # stored in the read format of §5
-
-
-@dataclass
-class Contact:
-    id: int
-    name: str
-    first_name: str = ""
-    last_name: str = ""
-    responsible_user_id: int = 0
-    created_by: int = 0
-    updated_by: int = 0
-    created_at: int = 0
-    updated_at: int = 0
-    custom_fields_values: CustomFieldValues = None
-    tag_ids: list[int] = field(default_factory=list)
-    company_ids: list[int] = field(default_factory=list)
-    in_unsorted: bool = False  # §4.8: hidden until the unsorted item is accepted
-
-
-@dataclass
-class Company:
-    id: int
-    name: str
-    responsible_user_id: int = 0
-    created_by: int = 0
-    updated_by: int = 0
-    created_at: int = 0
-    updated_at: int = 0
-    custom_fields_values: CustomFieldValues = None
-    tag_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Lead:
-    id: int
-    name: str
-    pipeline_id: int
-    status_id: int
-    price: int = 0
-    responsible_user_id: int = 0
-    created_by: int = 0
-    updated_by: int = 0
-    created_at: int = 0
-    updated_at: int = 0
-    closed_at: int | None = None
-    loss_reason_id: int | None = None
-    custom_fields_values: CustomFieldValues = None
-    tag_ids: list[int] = field(default_factory=list)
-    contact_ids: list[int] = field(default_factory=list)
-    main_contact_id: int | None = None
-    company_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Note:
-    id: int
-    entity_type: str
-    entity_id: int
-    note_type: str
-    params: dict[str, Any]
-    created_by: int = 0
-    responsible_user_id: int = 0
-    created_at: int = 0
-    updated_at: int = 0
-
-
-@dataclass
-class UnsortedItem:
-    uid: str
-    source_uid: str
-    source_name: str
-    category: str
-    pipeline_id: int
-    created_at: int
-    metadata: dict[str, Any]
-    lead_id: int
-    contact_id: int | None = None
-    company_id: int | None = None
-
-
-@dataclass
-class Tag:
-    id: int
-    name: str
-    entity_type: str
-
-
-@dataclass
-class AuthCode:
-    code: str
-    client_id: str
-    redirect_uri: str
-    created_at: float
-    used: bool = False
-
-
-@dataclass
-class Token:
-    access_token: str
-    refresh_token: str
-    client_id: str
-    issued_at: float
-    expires_at: float
-    refresh_expires_at: float
-    access_revoked: bool = False
-    refresh_spent: bool = False
-
-
-@dataclass
-class Webhook:
-    """§7: one subscription; the destination is its key (posting it again updates it)."""
-
-    id: int
-    destination: str
-    settings: list[str]
-    sort: int = 10
-    created_at: int = 0
-    updated_at: int = 0
-    created_by: int = 0
-    disabled: bool = False
-
-
-@dataclass
-class WebhookDelivery:
-    """One webhook POST the sandbox made: where, which event, and what came back (status None: no answer)."""
-
-    time: float
-    destination: str
-    event: str
-    lead_id: int
-    status: int | None
-    error: str = ""
-    body: str = ""
-
-
-@dataclass
-class RequestRecord:
-    time: float
-    method: str
-    path: str
-    query: str
-    status: int
-    request_id: str
-    dropped: bool = False
-    body: Any = None
-
 
 _TABLES: dict[str, type] = {
     "leads": Lead,
@@ -167,10 +36,12 @@ _TABLES: dict[str, type] = {
     "notes": Note,
     "tags": Tag,
     "webhooks": Webhook,
+    "users": User,
+    "tasks": Task,
 }
 _FIRST_IDS = {
     "leads": 10_000_001, "contacts": 20_000_001, "companies": 40_000_001, "notes": 60_000_001, "tags": 1,
-    "webhooks": 1,
+    "webhooks": 1, "users": 8_000_101, "tasks": 70_000_001, "custom_fields": 930_001, "enums": 5_001,
 }  # fmt: skip
 
 
@@ -193,6 +64,10 @@ class SandboxState:
             self.notes: dict[int, Note] = {}
             self.tags: dict[int, Tag] = {}
             self.webhooks: dict[int, Webhook] = {}
+            self.users: dict[int, User] = {user.id: user for user in catalog.seed_users()}
+            self.tasks: dict[int, Task] = {}
+            self.custom_fields: dict[int, CustomField] = {}  # created through the API; the catalog's are fixed
+            self.connected_user_id = catalog.ADMIN_USER_ID  # who connected the integration: its rights apply
             self.unsorted: dict[str, UnsortedItem] = {}
             self.codes: dict[str, AuthCode] = {}
             self.tokens: list[Token] = []
@@ -207,7 +82,7 @@ class SandboxState:
             return value
 
     def tag_id(self, entity_type: str, name: str) -> int:
-        """§4.10: tag dictionaries are per entity type; adding by name creates the tag once."""
+        """Tag dictionaries are per entity type; adding by name creates the tag once."""
         with self.lock:
             for tag in self.tags.values():
                 if tag.entity_type == entity_type and tag.name == name:
@@ -215,6 +90,15 @@ class SandboxState:
             tag = Tag(self.next_id("tags"), name, entity_type)
             self.tags[tag.id] = tag
             return tag.id
+
+    def fields(self, entity_type: str) -> tuple[CustomField, ...]:
+        """The entity's custom fields: the account's predefined ones, then those created through the API."""
+        created = [f for f in self.custom_fields.values() if f.entity_type == entity_type]
+        return (*catalog.FIELDS_BY_ENTITY[entity_type], *created)
+
+    def current_user(self) -> User:
+        """The user whose connection the integration runs under (a non-admin's token has that user's rights)."""
+        return self.users[self.connected_user_id]
 
     def token_by_access(self, access_token: str) -> Token | None:
         with self.lock:
@@ -235,6 +119,8 @@ class SandboxState:
     def dump(self) -> dict[str, Any]:
         with self.lock:
             data: dict[str, Any] = {name: [asdict(row) for row in getattr(self, name).values()] for name in _TABLES}
+            data["custom_fields"] = [asdict(f) for f in self.custom_fields.values()]
+            data["connected_user_id"] = self.connected_user_id
             data["unsorted"] = [asdict(item) for item in self.unsorted.values()]
             data["codes"] = [asdict(code) for code in self.codes.values()]
             data["tokens"] = [asdict(token) for token in self.tokens]
@@ -247,7 +133,9 @@ class SandboxState:
         with self.lock:
             self.clear()
             for name, cls in _TABLES.items():
-                getattr(self, name).update({row["id"]: cls(**row) for row in data.get(name, [])})
+                getattr(self, name).update({row["id"]: cls(**row) for row in data.get(name, [])})  # users: over seeds
+            self.custom_fields = {row["id"]: _custom_field(row) for row in data.get("custom_fields", [])}
+            self.connected_user_id = data.get("connected_user_id", self.connected_user_id)
             self.unsorted = {item["uid"]: UnsortedItem(**item) for item in data.get("unsorted", [])}
             self.codes = {code["code"]: AuthCode(**code) for code in data.get("codes", [])}
             self.tokens = [Token(**token) for token in data.get("tokens", [])]
@@ -268,3 +156,8 @@ class SandboxState:
     def load(self) -> None:
         assert self.path is not None
         self.restore(json.loads(self.path.read_text(encoding="utf-8")))
+
+
+def _custom_field(row: dict[str, Any]) -> CustomField:
+    enums = tuple(Enum(**enum) for enum in row["enums"])
+    return CustomField(**{**row, "enums": enums, "required_statuses": tuple(map(tuple, row["required_statuses"]))})

@@ -1,4 +1,9 @@
-"""Authorization codes and token pairs: issuing, checking, revoking (amocrm-api.md §1.4–§1.6)."""
+"""Authorization codes and token pairs: issuing, checking, revoking.
+
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/oauth/account-subdomain-info,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes
+"""
 
 import base64
 import hashlib
@@ -10,7 +15,8 @@ from typing import Any
 
 from .catalog import ACCOUNT_ID, ADMIN_USER_ID
 from .config import REFRESH_TOKEN_LIFETIME, SandboxConfig
-from .state import AuthCode, SandboxState, Token
+from .rows import AuthCode, Token
+from .state import SandboxState
 
 
 def _b64(data: bytes) -> str:
@@ -18,7 +24,7 @@ def _b64(data: bytes) -> str:
 
 
 def make_jwt(claims: dict[str, Any], secret: str) -> str:
-    """HS256 JWT; §1.6: real access tokens are JWTs carrying account_id and api_domain."""
+    """HS256 JWT; real access tokens are JWTs carrying account_id and api_domain."""
     header = _b64(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -32,7 +38,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 
 def _opaque() -> str:
-    """Codes and refresh tokens are long opaque strings starting "def50200" (§1.4)."""
+    """Codes and refresh tokens are long opaque strings starting "def50200"."""
     return "def50200" + secrets.token_hex(240)
 
 
@@ -44,7 +50,7 @@ def new_code(state: SandboxState, config: SandboxConfig) -> str:
 
 
 def issue(state: SandboxState, config: SandboxConfig, api_host: str) -> Token:
-    """A new access/refresh pair; api_host is the sandbox host:port, as `api_domain` (§1.6)."""
+    """A new access/refresh pair; api_host is the sandbox host:port, as `api_domain`."""
     now = state.clock.now()
     claims = {
         "aud": config.client_id,
@@ -77,7 +83,7 @@ def issue(state: SandboxState, config: SandboxConfig, api_host: str) -> Token:
 
 
 def valid_access(state: SandboxState, authorization: str | None) -> bool:
-    """§6: the API needs `Authorization: Bearer <token>` with a known, unrevoked, unexpired token."""
+    """The API needs `Authorization: Bearer <token>` with a known, unrevoked, unexpired token."""
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return False
@@ -86,7 +92,7 @@ def valid_access(state: SandboxState, authorization: str | None) -> bool:
 
 
 def revoke_all(state: SandboxState) -> int:
-    """Like an admin disabling the integration (§1.5): every access and refresh token stops working."""
+    """Like an admin disabling the integration: every access and refresh token stops working."""
     with state.lock:
         for token in state.tokens:
             token.access_revoked = token.refresh_spent = True

@@ -1,4 +1,7 @@
-"""POST /api/v4/leads/unsorted/forms: a web-form lead waiting in Unsorted (amocrm-api.md §4.8)."""
+"""POST /api/v4/leads/unsorted/forms: a web-form lead waiting in Unsorted.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/unsorted-api
+"""
 
 import secrets
 from dataclasses import dataclass
@@ -10,7 +13,8 @@ from .catalog import ACCOUNT_ID
 from .config import SandboxConfig
 from .entities import add_company, add_contact, add_lead, links
 from .payloads import LEAD_KEYS, EntityDraft, LeadDraft, objects, read_batch
-from .state import Lead, SandboxState, UnsortedItem
+from .rows import Lead, UnsortedItem
+from .state import SandboxState
 from .validation import Errors, join
 from .wire import Reply, Request, hal
 
@@ -62,7 +66,7 @@ def _pipeline_id(data: dict[str, Any], errors: Errors) -> int:
 
 
 def _attached(state: SandboxState, kind: str, path: str, item: dict, errors: Errors) -> EntityDraft:
-    """§4.8: the same entity cannot wait in Unsorted twice."""
+    """The same entity cannot wait in Unsorted twice."""
     draft = payloads.contact_or_link(item, kind, state, path, errors)
     key = "contact_id" if kind == "contacts" else "company_id"
     if draft.link_id is not None and any(getattr(u, key) == draft.link_id for u in state.unsorted.values()):
@@ -71,7 +75,7 @@ def _attached(state: SandboxState, kind: str, path: str, item: dict, errors: Err
 
 
 def _form(state: SandboxState, data: dict[str, Any], errors: Errors) -> FormDraft:
-    """§4.8: source_uid, source_name and metadata are required; ≤1 lead, contact and company."""
+    """source_uid, source_name and metadata are required; ≤1 lead, contact and company."""
     errors.check_keys(data, UNSORTED_KEYS, "")
     source_uid, source_name = _required_text(data, "source_uid", errors), _required_text(data, "source_name", errors)
     metadata = payloads.forms_metadata(data.get("metadata"), "metadata", errors, categorised=False)

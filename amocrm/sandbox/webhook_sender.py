@@ -1,7 +1,9 @@
-"""Sending account webhooks as amoCRM does (amocrm-api.md §7): form-encoded PHP-style keys, from a background thread.
+"""Sending account webhooks as amoCRM does: form-encoded PHP-style keys, from a background thread.
 
 Every POST is recorded in the state's `webhook_deliveries` (destination, event, status or error, body). amoCRM's
 retries (5 min, 15 min, ...) are not emulated: one attempt per event and destination.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
 import logging
@@ -13,11 +15,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .catalog import ACCOUNT_ID
-from .state import Lead, SandboxState, WebhookDelivery
+from .rows import Lead, WebhookDelivery
+from .state import SandboxState
 
 logger = logging.getLogger(__name__)
 
-# §7: the event a webhook subscribes to, and the action key its body carries (leads[<action>][0][...]).
+# The event a webhook subscribes to, and the action key its body carries (leads[<action>][0][...]).
 LEAD_ACTIONS = {
     "add_lead": "add",
     "update_lead": "update",
@@ -26,7 +29,7 @@ LEAD_ACTIONS = {
     "responsible_lead": "responsible",
     "restore_lead": "restore",
 }
-TIMEOUT = 2.0  # §7: amoCRM counts an answer after 2 s as a failure
+TIMEOUT = 2.0  # amoCRM counts an answer after 2 s as a failure
 FieldPath = tuple[str | int, ...]
 
 
@@ -38,8 +41,8 @@ class LeadEvent:
 
 
 def lead_event(event: str, lead: Lead, state: SandboxState, old: tuple[int, int] | None = None) -> LeadEvent:
-    """The event with the lead's fields as §7 lists them; `old` (pipeline, status) only for status_lead."""
-    if event == "delete_lead":  # §7: a delete carries only the id
+    """The event with the lead's fields amoCRM's webhooks carry; `old` (pipeline, status) only for status_lead."""
+    if event == "delete_lead":  # a delete carries only the id
         return LeadEvent(event, lead.id, [(("id",), str(lead.id))])
     plain = {
         "id": lead.id, "name": lead.name, "status_id": lead.status_id, "price": lead.price,
@@ -74,7 +77,7 @@ def _custom_fields(lead: Lead) -> list[tuple[FieldPath, str]]:
 
 
 def form_body(event: LeadEvent, subdomain: str, base_url: str) -> str:
-    """leads[status][0][id]=…&…&account[subdomain]=…&account[id]=…&account[_links][self]=… (§7)."""
+    """leads[status][0][id]=…&…&account[subdomain]=…&account[id]=…&account[_links][self]=…."""
     prefix = f"leads[{LEAD_ACTIONS[event.event]}][0]"
     pairs = [(prefix + "".join(f"[{part}]" for part in path), value) for path, value in event.fields]
     pairs += [("account[subdomain]", subdomain), ("account[id]", str(ACCOUNT_ID)), ("account[_links][self]", base_url)]
@@ -109,7 +112,7 @@ def _send_all(state: SandboxState, jobs: list[tuple[str, LeadEvent, str]]) -> No
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a 3xx is an invalid answer (§7), not a place to go
+        return None  # a 3xx is an invalid answer, not a place to go
 
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())

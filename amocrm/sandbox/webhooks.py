@@ -1,4 +1,8 @@
-"""The webhook registry: POST/GET/DELETE /api/v4/webhooks (amocrm-api.md §7)."""
+"""The webhook registry: POST/GET/DELETE /api/v4/webhooks.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-api,
+https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
+"""
 
 from typing import Any
 from urllib.parse import urlsplit
@@ -6,11 +10,16 @@ from urllib.parse import urlsplit
 from .catalog import ACCOUNT_ID, ADMIN_USER_ID
 from .config import SandboxConfig
 from .entities import links
-from .state import SandboxState, Webhook
+from .rows import Webhook
+from .staff import admin_only
+from .state import SandboxState
 from .validation import Errors, is_int, read_object, validation_failed
 from .wire import Reply, Request, hal, no_content, problem
 
-# §7: the events an account webhook can carry.
+# Managing webhooks through the API is for administrators only (403 otherwise):
+# https://www.amocrm.ru/developers/content/crm_platform/webhooks-api
+
+# The events an account webhook can carry.
 _ENTITIES = ("lead", "contact", "company", "customer", "task")
 EVENTS = frozenset(
     [f"{action}_{entity}" for action in ("add", "update", "delete", "responsible") for entity in _ENTITIES]
@@ -18,11 +27,11 @@ EVENTS = frozenset(
     + [f"note_{entity}" for entity in ("lead", "contact", "company", "customer")]
     + ["add_talk", "update_talk", "status_lead", "add_chat_template_review"]
 )
-MAX_WEBHOOKS = 100  # §2, §7: at most 100 webhooks per account
+MAX_WEBHOOKS = 100  # at most 100 webhooks per account
 
 
 def _check_destination(value: Any, errors: Errors) -> None:
-    """An absolute http(s) URL; §7: no Cyrillic (non-ASCII) domains."""
+    """An absolute http(s) URL; no Cyrillic (non-ASCII) domains."""
     if value is None:
         errors.missing("destination")
         return
@@ -45,7 +54,7 @@ def _check_settings(value: Any, errors: Errors) -> None:
 
 
 def _render(hook: Webhook) -> dict[str, Any]:
-    """§7: the documented fields of a webhook."""
+    """The documented fields of a webhook."""
     fields = ("id", "destination", "created_at", "updated_at", "created_by", "sort", "disabled", "settings")
     return {**{key: getattr(hook, key) for key in fields}, "account_id": ACCOUNT_ID}
 
@@ -55,7 +64,9 @@ def find(state: SandboxState, destination: str) -> Webhook | None:
 
 
 def subscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """POST {destination, settings, sort?} -> 201; the same destination again updates that webhook (§7)."""
+    """POST {destination, settings, sort?} -> 201; the same destination again updates that webhook."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     data, reply = read_object(req)
     if reply is not None:
         return reply
@@ -80,7 +91,9 @@ def subscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply
 
 
 def list_webhooks(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """GET, optionally ?filter[destination]=<url> (exact); 204 when there is none (§3)."""
+    """GET, optionally ?filter[destination]=<url> (exact); 204 when there is none."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     destination = req.param("filter[destination]")
     hooks = [h for h in state.webhooks.values() if destination is None or h.destination == destination]
     if not hooks:
@@ -94,7 +107,9 @@ def list_webhooks(state: SandboxState, config: SandboxConfig, req: Request) -> R
 
 
 def unsubscribe(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """DELETE {destination} -> 204; 404 for a destination that has no webhook (§7)."""
+    """DELETE {destination} -> 204; 404 for a destination that has no webhook."""
+    if (refused := admin_only(state)) is not None:
+        return refused
     data, reply = read_object(req)
     if reply is not None:
         return reply

@@ -1,4 +1,9 @@
-"""Plain request/reply objects passed between the HTTP server and the sandbox's handlers."""
+"""Plain request/reply objects passed between the HTTP server and the sandbox's handlers.
+
+Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/error-codes
+"""
 
 import json
 from dataclasses import dataclass, field
@@ -18,6 +23,9 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
     host: str = "127.0.0.1"
+    scheme: str = "http"
+    connection: int = 0  # which accepted connection carried it (requests on one kept-alive connection share it)
+    arrived: float | None = None  # sandbox clock time the request line came in (after any TLS handshake)
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -32,14 +40,14 @@ class Request:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}"
+        return f"{self.scheme}://{self.host}"
 
     def json(self) -> Any:
         """The parsed JSON body; ValueError when it is not JSON."""
         return json.loads(self.body.decode("utf-8"))
 
     def form_or_json(self) -> dict[str, Any]:
-        """§1.4: the token endpoint takes JSON (docs) or form-encoded (SDK) bodies; {} when neither."""
+        """The token endpoint takes JSON (docs) or form-encoded (SDK) bodies; {} when neither."""
         content_type = self.header("content-type") or ""
         if "json" in content_type:
             try:
@@ -68,7 +76,7 @@ def _dumps(data: Any) -> bytes:
 
 
 def hal(data: Any, status: int = 200) -> Reply:
-    """§3: successful API answers are application/hal+json."""
+    """Successful API answers are application/hal+json."""
     return Reply(status, _dumps(data), HAL_JSON)
 
 
@@ -77,7 +85,7 @@ def json_reply(data: Any, status: int = 200, content_type: str = "application/js
 
 
 def problem(status: int, detail: str, title: str | None = None, **extra: Any) -> Reply:
-    """§6: errors are problem+json with title/type/status/detail."""
+    """Errors are problem+json with title/type/status/detail."""
     body = {
         "title": title or HTTPStatus(status).phrase,
         "type": f"https://httpstatus.es/{status}",
@@ -88,7 +96,7 @@ def problem(status: int, detail: str, title: str | None = None, **extra: Any) ->
 
 
 def no_content() -> Reply:
-    """§3: nothing found is 204 with an empty body, not 404 and not []."""
+    """Nothing found is 204 with an empty body, not 404 and not []."""
     return Reply(204)
 
 

@@ -1,15 +1,21 @@
-"""POST endpoints creating contacts, leads and lead notes (amocrm-api.md §4.2, §4.3, §4.5)."""
+"""POST endpoints creating contacts, leads and lead notes.
+
+Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
+https://www.amocrm.ru/developers/content/crm_platform/leads-api,
+https://www.amocrm.ru/developers/content/crm_platform/events-and-notes,
+https://www.amocrm.ru/developers/content/crm_platform/duplication-control
+"""
 
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from . import payloads
-from .catalog import ADMIN_USER_ID
 from .config import SandboxConfig
-from .entities import add_contact, add_lead, links
+from .entities import add_contact, add_lead, created_row, links
 from .payloads import LeadDraft, objects, read_batch
-from .state import Note, SandboxState
+from .rows import Note
+from .state import SandboxState
 from .validation import Errors, is_int, join
 from .wire import Reply, Request, hal
 
@@ -37,7 +43,7 @@ NOTE_KEYS = {
     "updated_at",
 }
 _NOTE_SCALARS = {"created_by": "int", "responsible_user_id": "int", "created_at": "int", "updated_at": "int"}
-# §4.5: the text-only params of the note types whose shape the docs spell out.
+# The text-only params of the note types whose shape the docs spell out.
 _TEXT_PARAMS = {"common": ("text",), "service_message": ("service", "text")}
 
 
@@ -46,20 +52,18 @@ def _created(req: Request, key: str, rows: list[dict[str, Any]]) -> Reply:
 
 
 def create_contacts(state: SandboxState, config: SandboxConfig, req: Request) -> Reply:
-    """§4.2: array of contact models, no required fields."""
+    """Array of contact models, no required fields."""
     drafts, reply = read_batch(req, lambda data, errors: payloads.entity(data, "contacts", state, "", errors))
     if reply is not None:
         return reply
     rows = []
     for draft in drafts:
-        contact = add_contact(state, draft)
-        href = links(req.base_url, f"/api/v4/contacts/{contact.id}")
-        rows.append({"id": contact.id, "request_id": draft.request_id, "_links": href})
+        rows.append(created_row(req.base_url, "contacts", add_contact(state, draft).id, draft.request_id))
     return _created(req, "contacts", rows)
 
 
 def _plain_lead(state: SandboxState, data: dict[str, Any], errors: Errors) -> LeadDraft:
-    """§4.3: existing contacts/companies are linked by id; no duplicate control here (§8.6)."""
+    """Existing contacts/companies are linked by id; no duplicate control here."""
     draft, emb = payloads.lead(data, state, errors, {"tags", "contacts", "companies", "source"})
     for path, item in objects(emb.get("contacts"), "_embedded.contacts", errors):
         draft.contacts.append(payloads.link(item, "contacts", state, path, errors))
@@ -78,8 +82,7 @@ def create_leads(state: SandboxState, config: SandboxConfig, req: Request) -> Re
         contacts = [state.contacts[d.link_id] for d in draft.contacts if d.link_id is not None]
         companies = [state.companies[d.link_id] for d in draft.companies if d.link_id is not None]
         lead = add_lead(state, draft, contacts, companies)
-        href = links(req.base_url, f"/api/v4/leads/{lead.id}")
-        rows.append({"id": lead.id, "request_id": draft.request_id, "_links": href})
+        rows.append(created_row(req.base_url, "leads", lead.id, draft.request_id))
     return _created(req, "leads", rows)
 
 
@@ -93,7 +96,7 @@ class NoteDraft:
 
 
 def _note_target(state: SandboxState, data: dict[str, Any], path_id: int | None, errors: Errors) -> int:
-    """entity_id comes from the body on /leads/notes and from the path on /leads/{id}/notes (§4.5)."""
+    """entity_id comes from the body on /leads/notes and from the path on /leads/{id}/notes."""
     if path_id is None and "entity_id" not in data:
         errors.missing("entity_id")
         return 0
@@ -133,14 +136,14 @@ def _note(state: SandboxState, path_id: int | None, data: dict[str, Any], errors
     elif note_type not in NOTE_TYPES:
         errors.bad_choice("note_type")
     params = _note_params(data, note_type, errors)
-    attrs = payloads.scalars(data, _NOTE_SCALARS, "", errors)
+    attrs = payloads.scalars(data, _NOTE_SCALARS, "", errors, state.users)
     if not isinstance(data.get("is_need_to_trigger_digital_pipeline", True), bool):
         errors.wrong_type("is_need_to_trigger_digital_pipeline", "bool")
     return NoteDraft(entity_id, str(note_type), params, attrs)
 
 
 def create_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_id: str | None = None) -> Reply:
-    """§4.5: POST /api/v4/leads/notes or /api/v4/leads/{id}/notes."""
+    """POST /api/v4/leads/notes or /api/v4/leads/{id}/notes."""
     path_id = int(lead_id) if lead_id is not None else None
     drafts, reply = read_batch(req, partial(_note, state, path_id))
     if reply is not None:
@@ -148,7 +151,8 @@ def create_notes(state: SandboxState, config: SandboxConfig, req: Request, lead_
     rows = []
     for draft in drafts:
         now = state.clock.timestamp()
-        stamps = {"created_by": ADMIN_USER_ID, "responsible_user_id": ADMIN_USER_ID, "created_at": now}
+        user_id = state.connected_user_id
+        stamps = {"created_by": user_id, "responsible_user_id": user_id, "created_at": now}
         attrs = {**stamps, "updated_at": draft.attrs.get("created_at", now), **draft.attrs}
         note = Note(state.next_id("notes"), "leads", draft.entity_id, draft.note_type, draft.params, **attrs)
         state.notes[note.id] = note
