@@ -120,3 +120,10 @@ def sandbox_api_session(sandbox) -> requests.Session:
     session.headers["Authorization"] = f"Bearer {sandbox.issue_tokens()['access_token']}"
     session.base = f"{sandbox.url}/api/v4"
     return session
+
+
+@pytest.fixture
+def api(amocrm_sandbox) -> requests.Session:
+    """An authorized session straight to the sandbox's API; its 7/s limit is off (test_sandbox_faults covers it)."""
+    amocrm_sandbox.set_faults(rate_limit=0)
+    return sandbox_api_session(amocrm_sandbox)

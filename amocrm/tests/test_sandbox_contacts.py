@@ -6,7 +6,6 @@ Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api
 import pytest
 
 from amocrm.sandbox.catalog import MANAGER_IDS
-from amocrm.tests.conftest import sandbox_api_session
 
 
 def _phones(*numbers):
@@ -15,12 +14,6 @@ def _phones(*numbers):
 
 def _email(address):
     return {"field_code": "EMAIL", "values": [{"value": address, "enum_code": "WORK"}]}
-
-
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
 
 
 @pytest.fixture

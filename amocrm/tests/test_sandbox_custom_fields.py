@@ -10,12 +10,6 @@ from amocrm.sandbox import SandboxConfig, SandboxServer
 from amocrm.tests.conftest import sandbox_api_session
 
 
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
-
-
 def _create(api, *fields, entity="leads"):
     response = api.post(f"{api.base}/{entity}/custom_fields", json=list(fields))
     assert response.status_code == 201, response.text

@@ -37,7 +37,7 @@ def test_it_answers_429_with_gateway_html_beyond_seven_requests_a_second(api):
     response = api.get(f"{api.base}/account")
 
     assert statuses == [200] * 7
-    assert response.status_code == 429  # §2
+    assert response.status_code == 429  # amoCRM docs: recommendations
     assert response.headers["Content-Type"].startswith("text/html")  # #526: HTML from the gateway
     assert "Retry-After" not in response.headers
 
@@ -49,7 +49,7 @@ def test_it_answers_429_as_problem_json_when_configured(api, amocrm_sandbox):
     response = api.get(f"{api.base}/account")
 
     assert response.status_code == 429
-    assert response.json()["retry_after"] == 300  # §2, KM-HTTP
+    assert response.json()["retry_after"] == 300  # amoCRM docs: recommendations
 
 
 def test_it_serves_again_once_the_second_has_passed(api, amocrm_sandbox):
@@ -67,7 +67,7 @@ def test_it_blocks_everything_with_403_html_after_repeated_violations(api, amocr
     response = api.get(f"{api.base}/account")
     token = requests.post(f"{amocrm_sandbox.url}/oauth2/access_token", json={})
 
-    assert response.status_code == 403  # §2: 403 on every request, HTML (#434)
+    assert response.status_code == 403  # 403 on every request, HTML (amocrm-api-php#434) (amoCRM docs: recommendations)
     assert response.headers["Content-Type"].startswith("text/html")
     assert token.status_code == 403
 
@@ -103,7 +103,7 @@ def test_it_injects_500_as_problem_json_with_a_trace_id(api, amocrm_sandbox):
 
     response = api.get(f"{api.base}/account")
 
-    assert response.status_code == 500  # §6
+    assert response.status_code == 500  # amoCRM docs: error-codes
     assert response.json()["title"] == "ErrInternalServer" and response.json()["trace_id"]
 
 
@@ -190,7 +190,7 @@ def test_it_revokes_every_token_through_the_control_endpoint(amocrm_sandbox):
             "redirect_uri": amocrm_sandbox.redirect_uri,
         },
     )
-    assert api.status_code == 401  # §1.5: disabled integration
+    assert api.status_code == 401  # disabled integration (amoCRM docs: oauth step-by-step)
     assert refresh.status_code == 401
 
 

@@ -1,4 +1,4 @@
-"""The sandbox's OAuth, checked against amocrm-api.md §1 over real HTTP."""
+"""The sandbox's OAuth, checked against amoCRM's OAuth docs over real HTTP."""
 
 import base64
 import hashlib
@@ -50,7 +50,7 @@ def test_it_shows_a_consent_page_with_allow_and_deny_forms(amocrm_sandbox):
 
 
 def test_it_accepts_the_sdk_consent_url_with_extra_params(amocrm_sandbox):
-    # §1.2: the SDK builds https://www.amocrm.ru/oauth/ plus League's own parameters.
+    # the SDK builds https://www.amocrm.ru/oauth/ plus League's own parameters. (amoCRM docs: oauth step-by-step)
     params = {"client_id": amocrm_sandbox.client_id, "state": "s", "mode": "post_message", "response_type": "code"}
     params.update(scope="", approval_prompt="auto", redirect_uri="https://elsewhere.example/cb")
 
@@ -65,7 +65,7 @@ def test_it_redirects_allow_with_code_state_referer_platform_and_client_id(amocr
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith(amocrm_sandbox.redirect_uri + "?")
-    assert set(query) == {"code", "state", "referer", "platform", "client_id"}  # §1.3
+    assert set(query) == {"code", "state", "referer", "platform", "client_id"}  # amoCRM docs: oauth step-by-step
     assert query["state"] == ["csrf-1"]
     assert query["referer"] == [amocrm_sandbox.host]
     assert query["platform"] == ["1"]
@@ -75,7 +75,7 @@ def test_it_redirects_allow_with_code_state_referer_platform_and_client_id(amocr
 def test_it_leaves_state_out_of_the_redirect_when_none_was_sent(amocrm_sandbox):
     _, query = _decide(amocrm_sandbox, "allow")
 
-    assert "state" not in query  # §1.3: state only if sent
+    assert "state" not in query  # state only if sent (amoCRM docs: oauth step-by-step)
 
 
 def test_it_redirects_deny_with_access_denied(amocrm_sandbox):
@@ -97,13 +97,14 @@ def test_it_exchanges_a_code_sent_as_json(amocrm_sandbox):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     body = response.json()
-    assert set(body) == {"token_type", "expires_in", "access_token", "refresh_token", "server_time"}  # §1.4
+    # amoCRM docs: oauth step-by-step
+    assert set(body) == {"token_type", "expires_in", "access_token", "refresh_token", "server_time"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == 86400
     assert body["refresh_token"].startswith("def50200")
 
 
 def test_it_exchanges_a_code_sent_form_encoded(amocrm_sandbox):
-    # §1.4: the SDK (League) posts application/x-www-form-urlencoded.
+    # the SDK (League) posts application/x-www-form-urlencoded. (amoCRM docs: oauth step-by-step)
     response = requests.post(f"{amocrm_sandbox.url}/oauth2/access_token", data=_token_body(amocrm_sandbox))
 
     assert response.status_code == 200
@@ -115,7 +116,7 @@ def test_it_issues_an_hs256_jwt_naming_the_account_and_api_domain(amocrm_sandbox
 
     header, payload, signature = token.split(".")
     claims = jwt_claims(token)
-    assert claims["api_domain"] == amocrm_sandbox.host  # §1.6
+    assert claims["api_domain"] == amocrm_sandbox.host  # amoCRM docs: oauth account-subdomain-info
     assert claims["client_uuid"] == amocrm_sandbox.client_id
     assert claims["exp"] - claims["iat"] == 86400 and claims["account_id"] > 0
     expected = hmac.new(amocrm_sandbox.client_secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
@@ -129,7 +130,7 @@ def test_it_refuses_a_code_used_twice(amocrm_sandbox):
     response = _exchange(amocrm_sandbox, body)
 
     assert response.status_code == 400
-    assert response.json()["hint"] == "Authorization code has been revoked"  # §1.5
+    assert response.json()["hint"] == "Authorization code has been revoked"  # amoCRM docs: oauth step-by-step
 
 
 def test_it_refuses_a_code_older_than_twenty_minutes(amocrm_sandbox):
@@ -171,7 +172,7 @@ def test_it_refuses_a_redirect_uri_that_differs_even_by_a_slash(amocrm_sandbox):
     response = _exchange(amocrm_sandbox, body)
 
     assert response.status_code == 400
-    assert response.json()["hint"] == "Redirect URI is not associated with client"  # §1.1, §8.4
+    assert response.json()["hint"] == "Redirect URI is not associated with client"  # amoCRM docs: oauth step-by-step
 
 
 @pytest.mark.parametrize(
@@ -202,7 +203,7 @@ def test_it_answers_401_revoked_when_a_spent_refresh_token_is_reused(amocrm_sand
 
     response = _exchange(amocrm_sandbox, _refresh_body(amocrm_sandbox, first["refresh_token"]))
 
-    assert response.status_code == 401  # §1.5, #123
+    assert response.status_code == 401  # amocrm-api-php#123 (amoCRM docs: oauth step-by-step)
     assert response.json()["hint"] == "Token has been revoked"
     assert response.json()["type"] == OAUTH_PROBLEM
 
@@ -238,7 +239,7 @@ def test_it_looks_up_the_subdomain_with_the_refresh_token(amocrm_sandbox):
         f"{amocrm_sandbox.url}/oauth2/account/current/subdomain", headers={"X-Refresh-Token": tokens["refresh_token"]}
     )
 
-    assert response.status_code == 200  # §1.6
+    assert response.status_code == 200  # amoCRM docs: oauth account-subdomain-info
     assert response.json() == {
         "id": jwt_claims(tokens["access_token"])["account_id"],
         "subdomain": "sandbox",

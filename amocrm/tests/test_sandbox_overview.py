@@ -1,16 +1,8 @@
 """The sandbox's overview page at `/` and its JSON state: users and tasks are shown along with the deals."""
 
-import pytest
 import requests
 
 from amocrm.sandbox.catalog import DEACTIVATED_USER_ID, MANAGER_IDS
-from amocrm.tests.conftest import sandbox_api_session
-
-
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
 
 
 def _page(sandbox):

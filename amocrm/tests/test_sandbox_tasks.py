@@ -7,16 +7,9 @@ import pytest
 import requests
 
 from amocrm.sandbox.catalog import ADMIN_USER_ID, MANAGER_IDS
-from amocrm.tests.conftest import sandbox_api_session
 
 DUE = 1_900_000_000
 OWN_TASK_TYPE = 2_900_101  # the sandbox account's own task type
-
-
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
 
 
 @pytest.fixture

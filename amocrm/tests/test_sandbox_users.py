@@ -7,13 +7,6 @@ import pytest
 import requests
 
 from amocrm.sandbox.catalog import ADMIN_USER_ID, DEACTIVATED_USER_ID, MANAGER_IDS
-from amocrm.tests.conftest import sandbox_api_session
-
-
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
 
 
 def _control(sandbox, **changes):

@@ -1,4 +1,4 @@
-"""The sandbox's webhooks (amocrm-api.md §7) and deal updates (§4.3), over real HTTP."""
+"""The sandbox's webhooks and deal updates, over real HTTP."""
 
 import threading
 from collections.abc import Iterator
@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from amocrm.sandbox.catalog import ACCOUNT_ID, PIPELINES, WON_STATUS_ID
-from amocrm.tests.conftest import sandbox_api_session
 
 SALES, DEALERS = PIPELINES
 FIRST, NEGOTIATION = SALES.statuses[1].id, SALES.statuses[2].id
@@ -50,12 +49,6 @@ def receiver() -> Iterator[Receiver]:
     yield server
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def api(amocrm_sandbox):
-    amocrm_sandbox.set_faults(rate_limit=0)
-    return sandbox_api_session(amocrm_sandbox)
 
 
 @pytest.fixture
