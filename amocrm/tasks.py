@@ -11,7 +11,7 @@ from celery import shared_task
 from acoustic.celery import enqueue_on_commit, publish_each_or_run
 from amocrm.api import request_log, tokens
 from amocrm.api.errors import AmoError, ErrorKind
-from amocrm.delivery import batch
+from amocrm.delivery import batch, failures
 from amocrm.models import Delivery, Settings
 from amocrm.sync import reconcile, webhooks
 
@@ -39,7 +39,7 @@ def queue_push(delivery_id: int) -> None:
 def push_lead(delivery_id: int) -> None:
     """Deliver this lead now, together with up to 49 others that are due (one complex request)."""
     claimed = batch.deliver_due(first_id=delivery_id)
-    if claimed and claimed >= batch.current_batch_size():
+    if claimed and claimed >= failures.current_batch_size():
         # A full batch means a backlog: keep a push going rather than wait for the next sweep.
         _push_batches(batch.due_batch_starts(max_batches=1))
 

@@ -204,14 +204,14 @@ def clear_redis() -> None:
     from django.core.cache import cache
 
     from amocrm.api import catalog, ratelimit
-    from amocrm.delivery import batch
+    from amocrm.delivery import failures
     from amocrm.models import Settings
 
     ratelimit.reset()
     server = ratelimit._redis().client  # the limiter's client: same server, no other connection
     server.delete(*CELERY_KEYS, *server.scan_iter("acoustic:metrics:amocrm:*"))
     domain = Settings.objects.values_list("domain", flat=True).first() if _migrated() else None
-    cache.delete_many([batch._BATCH_SIZE_KEY, catalog._KEY.format(domain=domain)])
+    cache.delete_many([failures._BATCH_SIZE_KEY, catalog._KEY.format(domain=domain)])
 
 
 def _migrated() -> bool:

@@ -81,6 +81,22 @@ class Delivery(LeasedWork, models.Model):
             ids += list(due_rows.filter(id__lt=first_id)[: limit - len(ids)])
         return ids
 
+    @classmethod
+    def save_all(cls, deliveries: list["Delivery"], *fields: str) -> None:
+        """One UPDATE for a whole batch instead of one per lead."""
+        if deliveries:
+            cls.objects.bulk_update(deliveries, list(fields))
+
+    @classmethod
+    def mark_all_delivered(cls, deliveries: list["Delivery"]) -> None:
+        now = timezone.now()
+        for delivery in deliveries:
+            delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, now
+            delivery.last_error = delivery.last_error_path = delivery.claim_token = ""
+            delivery.claimed_until = None
+        fields = ("state", "delivered_at", "last_error", "last_error_path", "claim_token", "claimed_until")
+        cls.save_all(deliveries, *fields)
+
     @property
     def deal_created(self) -> bool:
         return self.amocrm_lead_id is not None
