@@ -144,8 +144,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "acoustic",
-        # A Redis outage must not turn the lead form into a 500; the rate limiter then fails open.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        # Redis answers in a millisecond: a silent one (paused, overloaded, a half-open link) must not hold a lead
+        # form for long. The first timeout trips acoustic.redis_breaker, and the request path then skips Redis.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 
@@ -161,8 +162,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    # A publish follows a cache call that just succeeded (or is skipped by acoustic.redis_breaker): it waits this
+    # long only if Redis stops answering in between. The workers' BRPOP is not bound by it (kombu's event loop).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
     # A publish tries the broker once: kombu would retry for about 6 s, holding up every lead form while Redis is
     # down. A task that is not queued loses nothing: a periodic sweep finds its work. (Workers reconnect by
     # their own loop, broker_connection_retry, which this does not touch.)
