@@ -91,7 +91,9 @@ def test_a_forged_forwarded_for_does_not_escape_the_limit(client, behind_compose
     assert post_lead(client, ANOTHER_CONTAINER, "192.0.2.99") == 429
 
 
-def test_it_locks_out_only_the_visitor_guessing_admin_passwords(client, behind_compose_proxy, django_user_model, settings):
+def test_it_locks_out_only_the_visitor_guessing_admin_passwords(
+    client, behind_compose_proxy, django_user_model, settings
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     django_user_model.objects.create_user("staff", password="right-password", is_staff=True)
     login = {"username": "staff", "password": "wrong", "next": "/admin/"}
