@@ -42,6 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+messages: export DEBUG ?= 1
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l uz -l ru --ignore '.venv/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'

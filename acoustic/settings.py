@@ -50,9 +50,24 @@ ALLOWED_HOSTS = _required("ALLOWED_HOSTS", env.list, dev_default=["127.0.0.1", "
 SITE_URL = (_required("SITE_URL", env.str, dev_default="http://127.0.0.1:8000") or "").rstrip("/")
 if SITE_URL and not re.match(r"^https?://[^/\s]+$", SITE_URL):
     _config_errors.append(f"SITE_URL is malformed: expected a base URL like https://acoustic.uz, got {SITE_URL!r}")
+elif SITE_URL and not DEBUG and not SITE_URL.startswith("https://"):
+    _config_errors.append(
+        "SITE_URL is malformed: it must start with https:// when DEBUG is off (amoCRM's OAuth redirect and webhooks), "
+        f"got {SITE_URL!r}"
+    )
 
-# Encryption at rest: the first key encrypts, every key decrypts (rotate by prepending a new key).
+# Encryption at rest: the first key encrypts, every key decrypts (rotate: README, rotate_encryption_keys).
 FERNET_KEYS = _required("FERNET_KEYS", env.list, dev_default=[SECRET_KEY])
+# Production keys are real Fernet keys (django-fernet-fields would derive one from any passphrase). A bad key is named
+# by its place only: the line must not print a secret.
+_bad_keys = [str(n) for n, key in enumerate(FERNET_KEYS or [], 1) if not re.fullmatch(r"[A-Za-z0-9_-]{43}=", key)]
+if _bad_keys and not DEBUG:
+    _config_errors.append(
+        f"FERNET_KEYS is malformed: {'keys' if len(_bad_keys) > 1 else 'key'} {', '.join(_bad_keys)} of "
+        f"{len(FERNET_KEYS)} {'are not Fernet keys' if len(_bad_keys) > 1 else 'is not a Fernet key'} (32 url-safe "
+        'base64 bytes; make one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())")'
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "acoustic.request_id.request_id_middleware",
+    # A stored secret no key in FERNET_KEYS opens: 503 with the reason (a page in the admin), never a 500.
+    "acoustic.unreadable_secrets.UnreadableSecretsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,11 +143,12 @@ if DATABASES.get("default", {}).get("ENGINE", "").endswith("postgresql"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Redis: broker, cache and rate limits. Without REDIS_URL the bundled redis-server runs on a Unix socket.
-REDIS_URL = env.str("REDIS_URL", default="")
+# Redis: broker, cache and rate limits. Production names its server; development and tests (DEBUG on) without
+# REDIS_URL get the bundled redis-server on a Unix socket.
+REDIS_URL = _required("REDIS_URL", env.str, dev_default="") or ""
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     _config_errors.append(f"REDIS_URL is malformed: expected redis://host:port/db, got {REDIS_URL!r}")
-if not REDIS_URL:
+if not REDIS_URL and DEBUG:
     from acoustic import embedded_redis
 
     _socket = embedded_redis.ensure_running(RUN_DIR)
