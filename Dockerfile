@@ -1,8 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# Exactly what requirements.lock pins (`make lock`), each file checked against its hash.
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 # .dockerignore keeps .env, var/ and the virtualenv out of the image.
 COPY . .
 # Static files are collected into the image, compressed and with hashed names (WhiteNoise serves them). Settings

@@ -151,11 +151,9 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
 if not REDIS_URL and DEBUG:
     from acoustic import embedded_redis
 
-    _socket = embedded_redis.ensure_running(RUN_DIR)
-    REDIS_URL = f"unix://{_socket}"
-    CELERY_BROKER_URL = f"redis+socket://{_socket}"
-else:
-    CELERY_BROKER_URL = REDIS_URL
+    REDIS_URL = f"unix://{embedded_redis.ensure_running(RUN_DIR)}"
+# kombu names a Unix socket redis+socket:// (the embedded Redis, `make run` and the tests hand it on as unix://).
+CELERY_BROKER_URL = re.sub(r"^unix://", "redis+socket://", REDIS_URL)
 
 CACHES = {
     "default": {

@@ -8,6 +8,7 @@ import logging
 
 from cryptography.fernet import InvalidToken
 from django.contrib import admin
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -46,7 +47,10 @@ def log_task_failure(sender=None, exception: BaseException | None = None, **kwar
 
 def report_at_worker_start(**kwargs) -> None:
     """worker_ready receiver: says so at once, before the first task meets it."""
-    rows = unreadable_rows()
+    try:
+        rows = unreadable_rows()
+    except DatabaseError:
+        return  # no tables yet (before the first migrate): nothing stored, nothing to tell
     if rows:
         logger.error("Worker started, but %s", explain(rows))
 
