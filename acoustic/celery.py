@@ -44,6 +44,11 @@ def enqueue_once_on_commit(task) -> None:
     transaction.on_commit(send)
 
 
+def mark_started(task) -> None:
+    """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
+    cache.delete(_waiting_key(task))
+
+
 def _one_is_waiting(task) -> bool:
     """Marks one as waiting unless one is already; False when Redis cannot say."""
     if redis_breaker.is_open():
@@ -54,11 +59,6 @@ def _one_is_waiting(task) -> bool:
         redis_breaker.failed(error)  # a timeout: _send and the next requests skip Redis for a while
         logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
         return False
-
-
-def mark_started(task) -> None:
-    """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
-    cache.delete(_waiting_key(task))
 
 
 def _waiting_key(task) -> str:
