@@ -7,6 +7,8 @@ from celery import Celery
 from django.core.cache import cache
 from django.db import transaction
 
+from acoustic.redis_breaker import redis_breaker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acoustic.settings")
 
 app = Celery("acoustic")
@@ -36,12 +38,8 @@ def enqueue_once_on_commit(task) -> None:
     """
 
     def send() -> None:
-        try:
-            if not cache.add(_waiting_key(task), 1, WAITING_TTL):
-                return  # the waiting task will see what was just committed
-        except Exception:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave the work to the sweeper
-            logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
-        _send(task, ())
+        if not _one_is_waiting(task):
+            _send(task, ())
 
     transaction.on_commit(send)
 
@@ -68,12 +66,28 @@ def mark_started(task) -> None:
     cache.delete(_waiting_key(task))
 
 
+def _one_is_waiting(task) -> bool:
+    """Marks one as waiting unless one is already; False when Redis cannot say."""
+    if redis_breaker.is_open():
+        return False
+    try:
+        return not cache.add(_waiting_key(task), 1, WAITING_TTL)
+    except Exception as error:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave it to the sweeper
+        redis_breaker.failed(error)  # a timeout: _send and the next requests skip Redis for a while
+        logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
+        return False
+
+
 def _waiting_key(task) -> str:
     return f"celery:waiting:{task.name}"
 
 
 def _send(task, args: tuple) -> None:
+    if redis_breaker.is_open():
+        logger.warning("Redis timed out a moment ago; leaving %s%r to the sweeper", task.name, args)
+        return
     try:
         task.apply_async(args=args, retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure must not reach the caller
+    except Exception as error:  # noqa: BLE001 - any broker failure must not reach the caller
+        redis_breaker.failed(error)
         logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)

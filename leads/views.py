@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
+from acoustic.redis_breaker import redis_breaker
 from leads.client_ip import client_ip
 from leads.forms import TRACKING_FIELDS, LeadForm
 from leads.intake import BadPayload, Visitor, parse_api_payload, store_lead
@@ -27,12 +28,14 @@ def _client_ip_key(group: str, request: HttpRequest) -> str:
 
 
 def _is_over_limit(request: HttpRequest) -> bool:
-    if request.method != "POST":
+    # Fail open while Redis is down or silent: losing a lead is worse than letting a burst through. After a timeout
+    # the breaker skips Redis for a few seconds, so a burst does not pay the socket timeout on every request.
+    if request.method != "POST" or redis_breaker.is_open():
         return False
     try:
         return is_ratelimited(request, group="leads", key=_client_ip_key, rate=_lead_rate, increment=True)
-    except RedisError:
-        # Fail open: losing a lead to a Redis outage is worse than letting a burst through.
+    except RedisError as error:
+        redis_breaker.failed(error)
         logger.warning("Rate limiter unavailable; accepting the request", exc_info=True)
         return False
 

@@ -1,6 +1,7 @@
 """Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is queued once."""
 
 import pytest
+import redis
 import redis.connection
 from celery import Celery, shared_task
 from django.test import override_settings
@@ -61,6 +62,23 @@ def test_it_queues_when_redis_cannot_say_whether_one_waits(db, published, django
 
     assert published == [()]
     assert "Could not check for a waiting tests.sweep_everything" in caplog.text
+
+
+def test_a_publish_that_timed_out_keeps_the_next_ones_from_waiting_on_the_broker(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    attempts = []
+
+    def broker_silent(args, retry):
+        attempts.append(args)
+        raise OperationalError("Timeout reading from socket") from redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_silent)
+
+    for number in range(3):
+        commit(django_capture_on_commit_callbacks, enqueue_on_commit, number)
+
+    assert attempts == [(0,)]
 
 
 def test_a_broker_outage_is_logged_not_raised(db, monkeypatch, django_capture_on_commit_callbacks, caplog):
