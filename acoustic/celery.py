@@ -51,14 +51,25 @@ def publish_each_or_run(task, args_list: list[tuple], run_here) -> int:
     Returns how many were queued (the rest ran here).
     """
     for position, args in enumerate(args_list):
-        try:
-            task.apply_async(args=args, retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure: do the work here instead
+        if not _published(task, args):
             logger.warning("Broker unavailable; %d of %s run in the sweeper", len(args_list) - position, task.name)
             for rest in args_list[position:]:
                 run_here(*rest)
             return position
     return len(args_list)
+
+
+def _published(task, args: tuple) -> bool:
+    """False when the broker refused or timed out, or timed out a moment ago (the breaker skips it a while)."""
+    if redis_breaker.is_open():
+        return False
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception as error:  # noqa: BLE001 - any broker failure must not reach the caller
+        redis_breaker.failed(error)
+        logger.info("Publishing %s failed: %s", task.name, error)
+        return False
+    return True
 
 
 def mark_started(task) -> None:
@@ -83,11 +94,5 @@ def _waiting_key(task) -> str:
 
 
 def _send(task, args: tuple) -> None:
-    if redis_breaker.is_open():
-        logger.warning("Redis timed out a moment ago; leaving %s%r to the sweeper", task.name, args)
-        return
-    try:
-        task.apply_async(args=args, retry=False)
-    except Exception as error:  # noqa: BLE001 - any broker failure must not reach the caller
-        redis_breaker.failed(error)
-        logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
+    if not _published(task, args):
+        logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args)

@@ -7,7 +7,7 @@ from celery import Celery, shared_task
 from django.test import override_settings
 from kombu.exceptions import OperationalError
 
-from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started
+from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started, publish_each_or_run
 
 
 @shared_task(name="tests.sweep_everything")
@@ -107,3 +107,35 @@ def test_a_publish_to_a_broker_that_refuses_connections_tries_once(monkeypatch):
         publish_nowhere.apply_async(retry=False)
 
     assert len(attempts) == 1  # kombu's default is three, about 6 s, while the lead form waits
+
+
+def test_a_sweep_does_the_rest_of_its_work_itself_once_the_broker_refuses(monkeypatch):
+    published, ran_here = [], []
+
+    def refuses_the_second(args, retry):
+        if published:
+            raise ConnectionError("Connection refused")
+        published.append(args)
+
+    monkeypatch.setattr(sweep_everything, "apply_async", refuses_the_second)
+
+    queued = publish_each_or_run(sweep_everything, [(1,), (2,), (3,)], run_here=ran_here.append)
+
+    assert queued == 1
+    assert ran_here == [2, 3]
+
+
+def test_a_sweep_after_a_publish_timed_out_does_its_work_without_waiting_on_the_broker(monkeypatch):
+    attempts, ran_here = [], []
+
+    def broker_silent(args, retry):
+        attempts.append(args)
+        raise OperationalError("Timeout reading from socket") from redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_silent)
+
+    publish_each_or_run(sweep_everything, [(1,)], run_here=ran_here.append)
+    publish_each_or_run(sweep_everything, [(2,), (3,)], run_here=ran_here.append)
+
+    assert attempts == [(1,)]
+    assert ran_here == [1, 2, 3]
