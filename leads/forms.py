@@ -27,9 +27,15 @@ class LeadForm(forms.Form):
     utm_term = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     website = forms.CharField(required=False, max_length=2000, label=_("Leave this field empty"))
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.phone_as_typed = ""
+
     def clean_phone(self) -> str:
+        # Kept as typed but trimmed, as its length was checked: padding never makes it longer than its column.
+        self.phone_as_typed = self.cleaned_data["phone"]
         try:
-            return normalize_phone(self.cleaned_data["phone"])
+            return normalize_phone(self.phone_as_typed)
         except InvalidPhone as error:
             raise ValidationError(error.args[0], code="invalid") from error
 

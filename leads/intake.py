@@ -37,7 +37,7 @@ class Visitor:
 def store_lead(form: LeadForm, visitor: Visitor) -> Lead:
     """Save a validated lead; a worker sends lead_stored for it soon after (leads/dispatch.py)."""
     data = {name: value for name, value in form.cleaned_data.items() if name in _LEAD_FIELDS}
-    extra = {"phone_raw": form.data.get("phone", ""), "client_ip": visitor.ip, "user_agent": visitor.user_agent}
+    extra = {"phone_raw": form.phone_as_typed, "client_ip": visitor.ip, "user_agent": visitor.user_agent}
     # One INSERT before the answer: the row alone is durable, and its mark gets it dispatched even if the task below
     # is lost. The task is queued unless one is already waiting, which then dispatches this lead as well.
     lead = Lead.objects.create(**data, **extra, dispatch_pending=True)

@@ -78,3 +78,10 @@ def test_it_tells_a_person_who_sends_too_often_to_wait(client):
 
     assert response.status_code == 429
     assert "try again in a minute" in response.content.decode()
+
+
+def test_it_stores_the_phone_without_the_newlines_typed_before_it(client):
+    response = client.post("/", {"name": "Anvar", "phone": "\n" * 70 + "90 123 45 67"})
+
+    assert response.status_code == 302
+    assert Lead.objects.get().phone_raw == "90 123 45 67"  # was stored with its newlines: a 500 on PostgreSQL
