@@ -1,4 +1,5 @@
 import logging
+import secrets
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,9 +11,11 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
+from leads import extra_fields
 from leads.client_ip import client_ip
 from leads.forms import TRACKING_FIELDS, LeadForm
-from leads.intake import BadPayload, Visitor, parse_api_payload, store_lead
+from leads.idempotency import IdempotencyKey, InvalidKey, KeyConflict
+from leads.intake import LEAD_INPUT_FIELDS, BadPayload, Visitor, parse_api_payload, store_lead
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def _is_over_limit(request: HttpRequest) -> bool:
 
 @csrf_exempt
 def api_leads(request: HttpRequest) -> JsonResponse:
-    """POST /api/leads: a lead as JSON or form fields -> 201 {"id": ...}."""
+    """POST /api/leads: a lead as JSON or form fields -> 201 {"id": ...} (200 for a repeated idempotency key)."""
     if request.method != "POST":
         response = JsonResponse({"error": "Use POST to send a lead."}, status=405)
         response["Allow"] = "POST"
@@ -50,15 +53,24 @@ def api_leads(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": f"The body is larger than {settings.LEAD_MAX_BODY_BYTES} bytes."}, status=413)
     try:
         data = parse_api_payload(request)
-    except BadPayload as error:
-        return JsonResponse({"error": str(error), "errors": error.field_errors}, status=400)
+        key = IdempotencyKey.of(request, data)
+    except (BadPayload, InvalidKey) as error:
+        return JsonResponse({"error": str(error), "errors": getattr(error, "field_errors", {})}, status=400)
+    return _take_lead(request, data, key)
+
+
+def _take_lead(request: HttpRequest, data: dict[str, str], key: IdempotencyKey | None) -> JsonResponse:
     form = LeadForm(data=data)
     if form.is_bot():
         return JsonResponse({"id": None}, status=201)
-    if not form.is_valid():
-        return JsonResponse({"errors": _messages(form)}, status=400)
-    lead = store_lead(form, Visitor.of(request))
-    return JsonResponse({"id": lead.id}, status=201)
+    extra, extra_errors = extra_fields.extract(data, LEAD_INPUT_FIELDS)
+    if not form.is_valid() or extra_errors:
+        return JsonResponse({"errors": {**_messages(form), **extra_errors}}, status=400)
+    try:
+        stored = store_lead(form, Visitor.of(request), extra, key)
+    except KeyConflict as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse({"id": stored.lead.id}, status=201 if stored.created else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,15 +78,21 @@ def lead_form(request: HttpRequest) -> HttpResponse:
     """The HTML lead form at /, working without JavaScript."""
     if request.method == "GET":
         form = LeadForm(initial=_tracking_from_query(request))
-        return render(request, "leads/form.html", {"form": form, "sent": request.GET.get("sent") == "1"})
+        return _form_page(request, form, sent=request.GET.get("sent") == "1")
     if _is_over_limit(request):
-        return render(request, "leads/form.html", {"form": LeadForm(data=request.POST), "limited": True}, status=429)
+        return _form_page(request, LeadForm(data=request.POST), limited=True, status=429)
     form = LeadForm(data=request.POST)
     if form.is_bot():
         return redirect(f"{reverse('lead_form')}?sent=1")
     if not form.is_valid():
-        return render(request, "leads/form.html", {"form": form}, status=400)
-    store_lead(form, Visitor.of(request))
+        return _form_page(request, form, status=400)
+    try:
+        store_lead(form, Visitor.of(request), key=IdempotencyKey.of(request, request.POST))
+    except KeyConflict:
+        # The same page sent again after its details were changed (back, edit, send): ask before making a new lead.
+        return _form_page(request, form, resent=True, status=409)
+    except InvalidKey:  # not a key this page made: the same question, with a fresh key
+        return _form_page(request, form, resent=True, status=400)
     # Post/redirect/get: reloading the thank-you page must not send the lead again.
     return redirect(f"{reverse('lead_form')}?sent=1")
 
@@ -89,6 +107,11 @@ def _body_too_large(request: HttpRequest) -> bool:
     except ValueError:
         declared = 0
     return declared > settings.LEAD_MAX_BODY_BYTES
+
+
+def _form_page(request: HttpRequest, form: LeadForm, status: int = 200, **context) -> HttpResponse:
+    context |= {"form": form, "idempotency_key": secrets.token_urlsafe(16)}
+    return render(request, "leads/form.html", context, status=status)
 
 
 def _messages(form: LeadForm) -> dict[str, list[str]]:

@@ -32,7 +32,10 @@ HOSTILE = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 LEAD_FIELDS = ["name", "phone", "email", "message", "source", "product_id", "page_url", "referrer", "utm_source",
-               "utm_medium", "utm_campaign", "utm_content", "utm_term", "website"]  # fmt: skip
+               "utm_medium", "utm_campaign", "utm_content", "utm_term", "website", "landing_page", "first_referrer",
+               "first_landing_page", "first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_content",
+               "first_utm_term", "gclid", "yclid", "fbclid", "ym_uid", "ga_client_id", "consent", "idempotency_key",
+               "branch", "preferred_time"]  # fmt: skip
 CLIENT_UUID, CLIENT_SECRET = "6f1c0a52-3e0f-4d6b-9a55-0c9f5f0e1d2a", "sandbox-secret-key"
 
 # Any Unicode, lone surrogates and NUL included; header values are what a server hands over (latin-1, one line);
@@ -84,9 +87,8 @@ content_type = st.one_of(
 big_body = st.builds(lambda chunk, times: chunk * times, st.binary(min_size=1, max_size=64), st.integers(1, 600))
 SPOOFED_IPS = ["fe80::1%eth0", "::ffff:127.0.0.1", "1.2.3.4:80", "[::1]", "001.002.003.004", "0x7f.1", "unknown"]
 # No Host: Django refuses an unknown one itself, before any view, with its HTML 400 page.
-HEADERS = [
-    f"HTTP_{name}" for name in "ORIGIN ACCEPT_LANGUAGE COOKIE USER_AGENT X_REQUEST_ID REFERER X_FORWARDED_PROTO".split()
-]
+HEADER_NAMES = "ORIGIN ACCEPT_LANGUAGE COOKIE USER_AGENT X_REQUEST_ID REFERER X_FORWARDED_PROTO IDEMPOTENCY_KEY"
+HEADERS = [f"HTTP_{name}" for name in HEADER_NAMES.split()]
 forwarded_for = st.lists(st.sampled_from(SPOOFED_IPS) | st.ip_addresses().map(str) | header_text, max_size=4).map(
     ", ".join
 )
@@ -146,6 +148,8 @@ def assert_fits_its_columns(lead_id: int | None) -> None:
     for field in Lead._meta.fields:
         if field.max_length and getattr(lead, field.attname) is not None:
             assert len(getattr(lead, field.attname)) <= field.max_length, (field.name, getattr(lead, field.attname))
+    assert len(lead.extra) <= 30, lead.extra
+    assert all(len(name) <= 64 and len(value) <= 2000 for name, value in lead.extra.items()), lead.extra
 
 
 @settings(HOSTILE, max_examples=700)

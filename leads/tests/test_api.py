@@ -179,10 +179,20 @@ def test_a_value_as_long_as_its_column_fits_however_it_is_padded(client, name, l
     assert len(getattr(Lead.objects.get(), name)) == length
 
 
-def test_it_ignores_unknown_fields(client):
-    response = post_json(client, {"name": "Anvar", "phone": "901234567", "favourite_colour": "blue"})
+def test_it_stores_every_tracking_field(client, lead_payload):
+    tracking = {
+        "landing_page": "https://acoustic.uz/?utm_source=google", "first_landing_page": "https://acoustic.uz/blog",
+        "first_referrer": "https://yandex.uz/", "first_utm_source": "yandex", "first_utm_medium": "organic",
+        "first_utm_campaign": "brand", "first_utm_content": "ad-2", "first_utm_term": "eshitish",
+        "gclid": "Cj0KCQiA", "yclid": "7823490123", "fbclid": "IwAR2x", "ym_uid": "1700000000123456789",
+        "ga_client_id": "1234567890.1700000000",
+    }  # fmt: skip
 
-    assert response.status_code == 201
+    post_json(client, {**lead_payload, **tracking})
+
+    lead = Lead.objects.get()
+    assert {name: getattr(lead, name) for name in tracking} == tracking
+    assert lead.extra == {}
 
 
 @override_settings(LEAD_RATE_LIMIT="3/m")

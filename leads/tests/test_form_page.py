@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client, override_settings
 
@@ -85,3 +87,35 @@ def test_it_stores_the_phone_without_the_newlines_typed_before_it(client):
 
     assert response.status_code == 302
     assert Lead.objects.get().phone_raw == "90 123 45 67"  # was stored with its newlines: a 500 on PostgreSQL
+
+
+def test_each_page_carries_a_fresh_idempotency_key(client):
+    first, second = (
+        re.search(r'name="idempotency_key" value="([^"]+)"', client.get("/").content.decode()) for _ in "12"
+    )
+
+    assert first[1] != second[1]
+
+
+def test_sending_the_same_page_twice_makes_one_lead(client):
+    submission = {"name": "Anvar", "phone": "90 123 45 67", "idempotency_key": "page-key-0123456789"}
+    client.post("/", submission)
+
+    again = client.post("/", submission)
+
+    assert again.status_code == 302
+    assert Lead.objects.count() == 1
+
+
+def test_sending_the_same_page_with_other_details_asks_first(client):
+    client.post("/", {"name": "Anvar", "phone": "90 123 45 67", "idempotency_key": "page-key-0123456789"})
+
+    response = client.post(
+        "/", {"name": "Anvar", "phone": "90 765 43 21", "idempotency_key": "page-key-0123456789"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+
+    assert response.status_code == 409
+    assert "already sent with other details" in response.content.decode()
+    assert 'value="page-key-0123456789"' not in response.content.decode()
+    assert Lead.objects.count() == 1
