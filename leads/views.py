@@ -2,22 +2,27 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
-from leads import extra_fields
+from leads import extra_fields, site_script
 from leads.client_ip import client_ip
 from leads.forms import TRACKING_FIELDS, LeadForm
 from leads.idempotency import IdempotencyKey, InvalidKey, KeyConflict
 from leads.intake import LEAD_INPUT_FIELDS, BadPayload, Visitor, parse_api_payload, store_lead
 
 logger = logging.getLogger(__name__)
+
+# The message that marks the redirect after a stored lead, so that only it shows the thanks alone.
+LEAD_SENT = "lead-sent"
 
 
 def _lead_rate(group: str, request: HttpRequest) -> str | None:
@@ -75,10 +80,10 @@ def _take_lead(request: HttpRequest, data: dict[str, str], key: IdempotencyKey |
 
 @require_http_methods(["GET", "POST"])
 def lead_form(request: HttpRequest) -> HttpResponse:
-    """The HTML lead form at /, working without JavaScript."""
+    """The HTML lead form at /, working without JavaScript; with it, the site script sends it through the API."""
     if request.method == "GET":
         form = LeadForm(initial=_tracking_from_query(request))
-        return _form_page(request, form, sent=request.GET.get("sent") == "1")
+        return _form_page(request, form, sent=_just_sent(request))
     if _is_over_limit(request):
         return _form_page(request, LeadForm(data=request.POST), limited=True, status=429)
     form = LeadForm(data=request.POST)
@@ -93,8 +98,25 @@ def lead_form(request: HttpRequest) -> HttpResponse:
         return _form_page(request, form, resent=True, status=409)
     except InvalidKey:  # not a key this page made: the same question, with a fresh key
         return _form_page(request, form, resent=True, status=400)
-    # Post/redirect/get: reloading the thank-you page must not send the lead again.
+    # Post/redirect/get: reloading the thank-you page must not send the lead again. Only a redirect from here shows
+    # the thanks alone; /?sent=1 opened any other way (a bookmark, a shared link) shows the form.
+    messages.success(request, _("Thank you! We have received your request and will call you soon."), LEAD_SENT)
     return redirect(f"{reverse('lead_form')}?sent=1")
+
+
+@require_safe
+@gzip_page
+def script(request: HttpRequest, version: str = "") -> HttpResponse:
+    """The site script: its content at its versioned URL, cached for a year; any other version redirects there."""
+    current = site_script.current()
+    if version != current.version:
+        response = redirect(current.url)
+        # Short: a site whose tag names no version (or an old one) gets a new release within minutes.
+        response["Cache-Control"] = f"public, max-age={site_script.REDIRECT_MAX_AGE}"
+        return response
+    response = HttpResponse(current.content, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 def rate_limited(request: HttpRequest) -> JsonResponse:
@@ -110,8 +132,13 @@ def _body_too_large(request: HttpRequest) -> bool:
 
 
 def _form_page(request: HttpRequest, form: LeadForm, status: int = 200, **context) -> HttpResponse:
-    context |= {"form": form, "idempotency_key": secrets.token_urlsafe(16)}
+    context |= {"form": form, "idempotency_key": secrets.token_urlsafe(16), "script_url": site_script.url()}
     return render(request, "leads/form.html", context, status=status)
+
+
+def _just_sent(request: HttpRequest) -> bool:
+    # Reading the messages consumes them: a reload of the thank-you page shows the form.
+    return any(LEAD_SENT in message.tags for message in messages.get_messages(request))
 
 
 def _messages(form: LeadForm) -> dict[str, list[str]]:
