@@ -59,8 +59,10 @@ def api_leads(request: HttpRequest) -> JsonResponse:
     try:
         data = parse_api_payload(request)
         key = IdempotencyKey.of(request, data)
-    except (BadPayload, InvalidKey) as error:
-        return JsonResponse({"error": str(error), "errors": getattr(error, "field_errors", {})}, status=400)
+    except BadPayload as error:
+        return JsonResponse({"error": str(error), "errors": error.field_errors}, status=400)
+    except InvalidKey as error:
+        return JsonResponse({"error": str(error), "errors": {}}, status=400)
     return _take_lead(request, data, key)
 
 
