@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from corsheaders.defaults import default_headers
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -192,6 +193,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE: dict = {
     # Leads: dispatches every stored lead whose own run of the task was lost (broker outage, dead worker).
     "leads-dispatch": {"task": "leads.tasks.dispatch_leads", "schedule": 15.0},
+    # Leads: idempotency keys older than 7 days stop matching (leads/idempotency.py).
+    "leads-forget-idempotency-keys": {"task": "leads.tasks.forget_idempotency_keys", "schedule": 24 * 60 * 60},
     # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
     "amocrm-keep-tokens-alive": {"task": "amocrm.tasks.keep_tokens_alive", "schedule": 24 * 60 * 60},
     # Two-way sync: deal stages changed in amoCRM that no webhook brought (and webhook events left unapplied).
@@ -221,6 +224,8 @@ for _proxy in TRUSTED_PROXIES:
 # CORS and CSRF: the public site may post leads from another origin.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/leads/?$"
+# The site script sends each lead with an Idempotency-Key header (leads/idempotency.py).
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # amoCRM: the local sandbox instead of the real hosts (development and tests only).
