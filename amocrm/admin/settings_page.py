@@ -106,10 +106,19 @@ class SettingsAdmin(SingletonAdmin):
 
 
 def test_connection(request: HttpRequest) -> None:
-    """The "Test connection" button: one get_account call, the outcome as a message."""
+    """The "Test connection" button: one get_account call, the outcome as a message; it also lifts a 402/403 pause.
+
+    A read cannot prove amoCRM takes deals again (reads stay open for 30 days after a 402), and amoCRM has no
+    write-free proof of it. Pressing Test is staff saying "it is settled": sending resumes, and the next real
+    lead decides (a 402 pauses it again, leaving every lead due).
+    """
+    conn = Settings.load()
     try:
-        account = client.get_account(Settings.load())
+        account = client.get_account(conn)
     except AmoError as error:
         messages.error(request, error.message)
         return
     messages.success(request, gettext("amoCRM answered: connected to %(name)s.") % {"name": account.name})
+    if conn.sending_paused_reason:
+        conn.resume_sending()
+        messages.info(request, gettext("Sending resumes: the next lead shows whether amoCRM takes deals again."))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from acoustic.http_session import json_object
 from amocrm.api import transport
-from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer
+from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer, with_amocrms_words
 from amocrm.models import Platform, Settings
 
 logger = logging.getLogger(__name__)
@@ -127,18 +127,30 @@ def _token_request(conn: Settings, host_url: str, grant: dict[str, str]) -> Toke
 
 
 def _token_error(response: Any) -> AmoError:
-    """Refusals carry a `hint`; a revoked refresh token is REVOKED; other statuses read as in the API."""
+    """Refusals carry a `hint`; a revoked refresh token is REVOKED; 429 and 5xx read as in the API.
+
+    Whatever else the token endpoint refuses is about our credentials or the account's address, never a lead's data.
+    """
     problem = json_object(response)
     hint = str(problem.get("hint") or "")
-    if response.status_code not in (400, 401) or not hint:
-        return transport.refusal(response, "POST")
+    if response.status_code in (400, 401) and hint:
+        return _hinted_refusal(response, problem, hint)
+    if response.status_code in (400, 401, 404):
+        message = _("amoCRM refused the token request (HTTP %(status)s): check the integration's keys and the "
+                    "account domain, then reconnect.") % {"status": response.status_code}  # fmt: skip
+        return AmoError(ErrorKind.TOKEN_REQUEST, with_amocrms_words(message, response, problem),
+                        status=response.status_code)  # fmt: skip
+    return transport.refusal(response, "POST")
+
+
+def _hinted_refusal(response: Any, problem: dict[str, Any], hint: str) -> AmoError:
     logger.warning("amoCRM token endpoint refused: HTTP %s, %s", response.status_code, hint)
     lowered = hint.lower()
     revoked = any(needle in lowered for needle in _REVOKED_HINTS) and "authorization code" not in lowered
     message = next((str(text) for needle, text in _HINT_MESSAGES if needle in lowered), None)
     if message is None:
         message = _("amoCRM refused the token request: %(hint)s") % {"hint": hint}
-    elif "%(redirect_uri)s" in message:
-        message = message % {"redirect_uri": redirect_uri()}
+    else:
+        message = with_amocrms_words(message % {"redirect_uri": redirect_uri()}, response, problem)
     kind = ErrorKind.REVOKED if revoked else ErrorKind.TOKEN_REQUEST
     return AmoError(kind, message, permanent=True, status=response.status_code)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from redis.lock import Lock
 
 from amocrm.api import oauth
-from amocrm.api.errors import AmoError, ErrorKind
+from amocrm.api.errors import AmoError, ErrorKind, Fault
 from amocrm.api.oauth import TokenPair
 from amocrm.models import ConnectionState, Settings
 
@@ -71,7 +71,7 @@ def refresh(conn: Settings, seen_refresh_token: str) -> None:
         try:
             pair = _refresh_following_domain(conn)
         except AmoError as error:
-            if error.kind == ErrorKind.REVOKED:
+            if error.needs_reconnect:  # revoked, or the token endpoint refuses our keys or the account's address
                 conn.mark_needs_reconnect(error.message)  # the stored tokens stay: never deleted on failure
             raise
         conn.store_tokens(pair.access_token, pair.refresh_token, pair.expires_in)
@@ -121,7 +121,7 @@ def _refresh_lock() -> Iterator[None]:
         raise AmoError(ErrorKind.NETWORK, message) from error
     if not acquired:
         message = _("Another process is still refreshing the amoCRM token; will retry.")
-        raise AmoError(ErrorKind.TOKEN_REQUEST, message, permanent=False, retry_after=5)
+        raise AmoError(ErrorKind.TOKEN_REQUEST, message, permanent=False, retry_after=5, fault=Fault.PASSING)
     try:
         yield
     finally:
