@@ -5,6 +5,7 @@ Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -83,10 +84,10 @@ def exchange_code(conn: Settings, code: str, referer: str) -> TokenPair:
     return _token_request(conn, _host_url(referer), body)
 
 
-def refresh_pair(conn: Settings) -> TokenPair:
-    """Spend the stored refresh token on a new pair (the caller serialises this and stores the result)."""
+def refresh_pair(conn: Settings, keep: Callable[[TokenPair], None] | None = None) -> TokenPair:
+    """Spend the stored refresh token on a new pair; `keep` saves it before anything else happens (tokens.py)."""
     body = {"grant_type": "refresh_token", "refresh_token": conn.refresh_token}
-    return _token_request(conn, conn.base_url, body)
+    return _token_request(conn, conn.base_url, body, keep)
 
 
 def lookup_account_domain(conn: Settings) -> str | None:
@@ -113,12 +114,28 @@ def _host_url(host: str) -> str:
     return f"https://{host}"
 
 
-def _token_request(conn: Settings, host_url: str, grant: dict[str, str]) -> TokenPair:
+def _token_request(
+    conn: Settings, host_url: str, grant: dict[str, str], keep: Callable[[TokenPair], None] | None = None
+) -> TokenPair:
     """POST /oauth2/access_token: a 200 is a pair; anything else an AmoError with a readable message."""
     credentials = {"client_id": conn.client_id, "client_secret": conn.client_secret, "redirect_uri": redirect_uri()}
-    response = transport.send("POST", f"{host_url}/oauth2/access_token", json={**credentials, **grant})
+    issued: list[TokenPair] = []
+
+    def read_pair(response: Any) -> None:
+        if response.status_code == 200:
+            issued.append(_pair(response))
+            if keep is not None:
+                keep(issued[0])
+
+    response = transport.send(
+        "POST", f"{host_url}/oauth2/access_token", json={**credentials, **grant}, on_answer=read_pair
+    )
     if response.status_code != 200:
         raise _token_error(response)
+    return issued[0]
+
+
+def _pair(response: Any) -> TokenPair:
     data = json_object(response)
     try:
         return TokenPair(str(data["access_token"]), str(data["refresh_token"]), int(data["expires_in"]))

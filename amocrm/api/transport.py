@@ -5,6 +5,7 @@ client.py (API calls) and oauth.py (token endpoint) both send through `send`; on
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,10 +23,17 @@ logger = logging.getLogger(__name__)
 # The official SDK's timeouts: 5 s to connect, 20 s to answer.
 # Reference: https://github.com/amocrm/amocrm-api-php (AmoCRMApiClient's HTTP client options)
 TIMEOUT = (5.0, 20.0)
+# How long a worker waits for its turn under the shared rate limit before it gives up and retries later.
+SLOT_WAIT = 30.0
 
 
-def send(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """One request, sent once the shared rate limiter allows it; a network failure raises AmoError."""
+def send(
+    method: str, url: str, on_answer: Callable[[requests.Response], None] | None = None, **kwargs: Any
+) -> requests.Response:
+    """One request, sent once the shared rate limiter allows it; a network failure raises AmoError.
+
+    `on_answer` runs as soon as the answer arrives, before it is logged (the token refresh saves its pair there).
+    """
     _wait_for_slot()
     started = time.monotonic()
     try:
@@ -34,7 +42,11 @@ def send(method: str, url: str, **kwargs: Any) -> requests.Response:
         failure = _network_error(error, url)
         request_log.record(method, url, time.monotonic() - started, error=failure.message)
         raise failure from error
-    request_log.record(method, url, time.monotonic() - started, response)
+    try:
+        if on_answer is not None:
+            on_answer(response)
+    finally:
+        request_log.record(method, url, time.monotonic() - started, response)
     return response
 
 
@@ -70,7 +82,7 @@ def _wait_for_slot() -> None:
     Reference: https://www.amocrm.ru/developers/content/api/recommendations
     """
     try:
-        ratelimit.acquire()
+        ratelimit.acquire(timeout=SLOT_WAIT)
     except ratelimit.RateLimitTimeout as error:
         message = _("amoCRM's request budget is used up for now (or paused after a 429); will retry.")
         raise AmoError(ErrorKind.RATE_LIMITED, message, retry_after=_limiter_wait()) from error

@@ -59,6 +59,9 @@ class Settings(SingletonModel):
     access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
     refresh_token_expires_at = models.DateTimeField(_("refresh token expires"), null=True, blank=True)
     tokens_refreshed_at = models.DateTimeField(_("tokens refreshed"), null=True, blank=True)
+    # Which stored pair this is, raised by every store: a refresh saves its new pair only over the pair it started
+    # from (the encrypted tokens themselves cannot be compared in SQL: each encryption of a value differs).
+    token_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     # Connection state, shown in the admin's connection panel
     state = models.CharField(
@@ -196,20 +199,38 @@ class Settings(SingletonModel):
     # Changes to the row
 
     def store_tokens(self, access_token: str, refresh_token: str, expires_in: int, now: datetime | None = None) -> None:
-        """Save a freshly issued pair at once: the old refresh token is already spent."""
-        now = now or timezone.now()
+        """Save a pair just issued by the code exchange: it replaces whatever pair is stored."""
+        self._take_pair(access_token, refresh_token, expires_in, now or timezone.now())
+        self.state = ConnectionState.CONNECTED
+        self.token_version = models.F("token_version") + 1
+        self.save(update_fields=[*self._PAIR_FIELDS, "state", "updated_at"])
+        self.refresh_from_db(fields=["token_version"])
+
+    def store_refreshed_tokens(self, access_token: str, refresh_token: str, expires_in: int, started_from: int) -> bool:
+        """Compare-and-set: save a refreshed pair only if the stored pair is still version `started_from`.
+
+        False when another pair was stored meanwhile (a refresh whose lock lapsed, or a reconnect): that one stays.
+        """
+        pair = Settings(pk=1, token_version=started_from + 1)
+        pair._take_pair(access_token, refresh_token, expires_in, timezone.now())
+        values = {name: getattr(pair, name) for name in self._PAIR_FIELDS}
+        if not Settings.objects.filter(pk=1, token_version=started_from).update(**values, updated_at=timezone.now()):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
+
+    _PAIR_FIELDS = (
+        "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at", "tokens_refreshed_at",
+        "token_version",
+    )  # fmt: skip
+
+    def _take_pair(self, access_token: str, refresh_token: str, expires_in: int, now: datetime) -> None:
         self.access_token = access_token
         self.refresh_token = refresh_token
         self.access_token_expires_at = now + timedelta(seconds=expires_in)
         self.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         self.tokens_refreshed_at = now
-        self.state = ConnectionState.CONNECTED
-        self.save(
-            update_fields=[
-                "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at",
-                "tokens_refreshed_at", "state", "updated_at",
-            ]
-        )  # fmt: skip
 
     def mark_connected(self, account_id: int, account_name: str) -> None:
         self.account_id = account_id
