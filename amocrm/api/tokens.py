@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.lock import Lock
 
-from amocrm.api import oauth, transport
+from amocrm.api import budget, oauth, transport
 from amocrm.api.errors import AmoError, ErrorKind, Fault
 from amocrm.api.oauth import TokenPair
 from amocrm.models import ConnectionState, Settings
@@ -161,7 +161,8 @@ def _refresh_following_domain(conn: Settings, keep: Callable[[TokenPair], None])
 def _refresh_lock() -> Iterator[None]:
     """Redis lock shared by every process and host; it expires on its own if its holder dies."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    lock = client.lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT)
+    left = budget.seconds_left()  # a page waits for another process's refresh only as long as it has left
+    lock = client.lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT if left is None else left)
     try:
         acquired = lock.acquire()
     except redis.RedisError as error:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from acoustic.http_session import process_session
-from amocrm.api import ratelimit, request_log
+from amocrm.api import budget, ratelimit, request_log
 from amocrm.api.errors import AmoError, ErrorKind, error_from, unexpected_answer
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (5.0, 20.0)
 # How long a worker waits for its turn under the shared rate limit before it gives up and retries later.
 SLOT_WAIT = 30.0
+# A page does not start a request with less time than this left (see budget.py).
+MIN_REQUEST_SECONDS = 0.5
 
 
 def send(
@@ -35,11 +37,11 @@ def send(
     `on_answer` runs as soon as the answer arrives, before it is logged (the token refresh saves its pair there).
     """
     _wait_for_slot()
-    started = time.monotonic()
+    started, timeout = time.monotonic(), _timeouts()
     try:
-        response = process_session().request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        response = process_session().request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.RequestException as error:
-        failure = _network_error(error, url)
+        failure = _network_error(error, url, timeout[1])
         request_log.record(method, url, time.monotonic() - started, error=failure.message)
         raise failure from error
     try:
@@ -81,14 +83,31 @@ def _wait_for_slot() -> None:
 
     Reference: https://www.amocrm.ru/developers/content/api/recommendations
     """
+    left = budget.seconds_left()
+    if left is not None and left < MIN_REQUEST_SECONDS:
+        raise _busy()  # a person is waiting and the page's time is spent: send nothing more
     try:
-        ratelimit.acquire(timeout=SLOT_WAIT)
+        ratelimit.acquire(timeout=SLOT_WAIT if left is None else min(budget.INTERACTIVE_SLOT_WAIT, left))
     except ratelimit.RateLimitTimeout as error:
+        if left is not None:
+            raise _busy() from error
         message = _("amoCRM's request budget is used up for now (or paused after a 429); will retry.")
         raise AmoError(ErrorKind.RATE_LIMITED, message, retry_after=_limiter_wait()) from error
     except redis.RedisError as error:
         message = _("Redis is unavailable, so requests to amoCRM cannot be paced; nothing was sent.")
         raise AmoError(ErrorKind.NETWORK, message) from error
+
+
+def _timeouts() -> tuple[float, float]:
+    """amoCRM's own timeouts, or for a page what is left of its time (applied to connecting and to each read)."""
+    left = budget.seconds_left()
+    if left is None:
+        return TIMEOUT
+    return (min(TIMEOUT[0], left), min(TIMEOUT[1], left))
+
+
+def _busy() -> AmoError:
+    return AmoError(ErrorKind.RATE_LIMITED, _("amoCRM is busy, try again in a moment."), retry_after=5)
 
 
 def _limiter_wait() -> float | None:
@@ -98,10 +117,12 @@ def _limiter_wait() -> float | None:
         return None
 
 
-def _network_error(error: requests.RequestException, url: str) -> AmoError:
+def _network_error(error: requests.RequestException, url: str, read_timeout: float) -> AmoError:
     host = urlsplit(url).hostname or url
     if isinstance(error, requests.ReadTimeout):
-        message = _("amoCRM did not answer within %(seconds)d s; it may have done the work.") % {"seconds": TIMEOUT[1]}
+        message = _("amoCRM did not answer within %(seconds)d s; it may have done the work.") % {
+            "seconds": read_timeout
+        }
         return AmoError(ErrorKind.NETWORK, message, outcome_unknown=True)
     if not _was_sent(error):
         return AmoError(ErrorKind.NETWORK, _("amoCRM is unreachable: could not connect to %(host)s.") % {"host": host})
