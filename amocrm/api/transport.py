@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import redis
 import requests
+from django.conf import settings
 from django.utils.translation import gettext as _
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from acoustic.http_session import process_session
-from amocrm.api import budget, ratelimit, request_log
+from amocrm.api import budget, connections, ratelimit, request_log
 from amocrm.api.errors import AmoError, ErrorKind, error_from, unexpected_answer
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,12 @@ def send(
 
     `on_answer` runs as soon as the answer arrives, before it is logged (the token refresh saves its pair there).
     """
-    _wait_for_slot()
+    _wait_for_slot()  # a connection set up for this request waits for another, once it is ready (connections.py)
     started, timeout = time.monotonic(), _timeouts()
     try:
-        response = process_session().request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+        response = amocrm_session().request(
+            method, url, timeout=timeout, verify=_trusted_certificates(), allow_redirects=False, **kwargs
+        )
     except requests.RequestException as error:
         failure = _network_error(error, url, timeout[1])
         request_log.record(method, url, time.monotonic() - started, error=failure.message)
@@ -96,6 +98,20 @@ def _wait_for_slot() -> None:
     except redis.RedisError as error:
         message = _("Redis is unavailable, so requests to amoCRM cannot be paced; nothing was sent.")
         raise AmoError(ErrorKind.NETWORK, message) from error
+
+
+def amocrm_session() -> requests.Session:
+    return connections.session(take_turn=_wait_for_slot)
+
+
+def _trusted_certificates() -> str | bool:
+    """The sandbox's own CA when it serves HTTPS (development, tests), else the system's trust (real amoCRM).
+
+    Passed with each request: requests lets REQUESTS_CA_BUNDLE from the environment override a session's `verify`.
+    """
+    if settings.AMOCRM_SANDBOX_URL and settings.AMOCRM_SANDBOX_CA_BUNDLE:
+        return settings.AMOCRM_SANDBOX_CA_BUNDLE
+    return True
 
 
 def _timeouts() -> tuple[float, float]:

@@ -28,13 +28,13 @@ def queue_for_slots(sandbox_conn):
 @pytest.fixture
 def timeouts(monkeypatch) -> list:
     """The (connect, read) timeout of every request sent."""
-    sent, request = [], transport.process_session().request
+    sent, request = [], transport.amocrm_session().request
 
     def recording(method, url, **kwargs):
         sent.append(kwargs["timeout"])
         return request(method, url, **kwargs)
 
-    monkeypatch.setattr(transport.process_session(), "request", recording)
+    monkeypatch.setattr(transport.amocrm_session(), "request", recording)
     return sent
 
 
