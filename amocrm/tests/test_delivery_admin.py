@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from amocrm.models import Delivery, DeliveryState, Settings
@@ -97,12 +96,8 @@ def test_retry_delivery_takes_up_a_delivery_whose_worker_vanished(admin_client, 
     assert being_sent.state == DeliveryState.PENDING
 
 
-def test_staff_who_may_only_view_leads_cannot_retry_delivery(client, rejected):
-    viewer = User.objects.create_user("viewer", password="x", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_lead"))
-    client.force_login(viewer)
-
-    _retry(client, rejected)
+def test_staff_who_may_only_view_leads_cannot_retry_delivery(viewer_client, rejected):
+    _retry(viewer_client("view_lead"), rejected)
 
     assert Delivery.objects.get(id=rejected.id).state == DeliveryState.NEEDS_ATTENTION
 

@@ -1,7 +1,6 @@
 """The Telegram messages list: "Send again" is for staff who may change messages, never for viewers."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from notifications.models import MessageKind, MessageState, TelegramMessage
 from notifications.tests.conftest import LEADS_CHAT
@@ -26,11 +25,7 @@ def test_send_again_queues_a_failed_message(admin_client, failed):
     assert TelegramMessage.objects.get(id=failed.id).state == MessageState.PENDING
 
 
-def test_staff_who_may_only_view_messages_cannot_send_again(client, failed):
-    viewer = User.objects.create_user("viewer", password="x", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_telegrammessage"))
-    client.force_login(viewer)
-
-    _send_again(client, failed)
+def test_staff_who_may_only_view_messages_cannot_send_again(viewer_client, failed):
+    _send_again(viewer_client("view_telegrammessage"), failed)
 
     assert TelegramMessage.objects.get(id=failed.id).state == MessageState.FAILED
