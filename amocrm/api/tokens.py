@@ -36,6 +36,8 @@ LOCK_NAME = "acoustic:amocrm:token-refresh"
 # it), the compare-and-set in Settings.store_refreshed_tokens keeps a late refresher from replacing a newer pair.
 SLOWEST_REFRESH = 3 * (transport.SLOT_WAIT + sum(transport.TIMEOUT))
 LOCK_TIMEOUT = int(SLOWEST_REFRESH) + 60
+# How long a worker waits for another process's refresh (usually well under a second) before it retries later.
+LOCK_WAIT = 60
 # A "revoked" answer while the stored pair has not changed: wait this long for a process that spent the same
 # refresh token a moment earlier to save its pair, before calling the connection lost.
 REVOKED_GRACE_SECONDS = 1.0
@@ -162,7 +164,7 @@ def _refresh_lock() -> Iterator[None]:
     """Redis lock shared by every process and host; it expires on its own if its holder dies."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
     left = budget.seconds_left()  # a page waits for another process's refresh only as long as it has left
-    lock = client.lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT if left is None else left)
+    lock = client.lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT if left is None else left)
     try:
         acquired = lock.acquire()
     except redis.RedisError as error:
