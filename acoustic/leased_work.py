@@ -27,6 +27,11 @@ class LeasedWork:
         return waiting | models.Q(state=cls.States.SENDING, claimed_until__lt=now)  # its worker vanished
 
     @classmethod
+    def being_sent_condition(cls, now: datetime) -> models.Q:
+        """A worker holds the row's lease and is sending it right now: nobody else may touch it."""
+        return models.Q(state=cls.States.SENDING, claimed_until__gte=now)
+
+    @classmethod
     def due(cls) -> models.QuerySet:
         return cls.objects.filter(cls.due_condition(timezone.now()))
 

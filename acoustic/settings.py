@@ -230,6 +230,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # amoCRM: the local sandbox instead of the real hosts (development and tests only).
 AMOCRM_SANDBOX_URL = env.str("AMOCRM_SANDBOX_URL", default="").rstrip("/")
+# The CA certificate a sandbox serving HTTPS made at start-up (it prints the path): trusted for the sandbox only.
+AMOCRM_SANDBOX_CA_BUNDLE = env.str("AMOCRM_SANDBOX_CA_BUNDLE", default="")
 # amoCRM allows 7 requests/s, then answers 429 and blocks with 403: requests per second for all processes together,
 # and the extra gap that absorbs network jitter (0.10: 1/7 s × 1.10 ≈ 157 ms between requests).
 # Reference: https://www.amocrm.ru/developers/content/api/recommendations

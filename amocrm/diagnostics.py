@@ -37,6 +37,7 @@ def run_checks(send_test_lead: bool = False) -> Report:
     conn, report = Settings.load(), Report()
     try:
         _check_account(conn, report)
+        _resume_sending(conn, report)
         report.problem = _check_pipeline(conn, client.list_pipelines(conn), report)
         _add_token_expiry(conn, report)
         if send_test_lead and report.ok:
@@ -84,6 +85,13 @@ def _check_account(conn: Settings, report: Report) -> None:
     account = client.get_account(conn)  # refuses when not configured or connected; refreshes a due token
     report.add(_("account"), f"{account.name} ({account.subdomain}, id {account.id})")
     report.add(_("host"), conn.base_url)
+
+
+def _resume_sending(conn: Settings, report: Report) -> None:
+    """The account answers: lift a 402/403 pause, as the admin's Test button does; the next lead decides."""
+    if conn.sending_paused_reason:
+        report.add(_("sending"), _("resumed (it was paused: %(reason)s)") % {"reason": conn.sending_paused_reason})
+        conn.resume_sending()
 
 
 def _check_pipeline(conn: Settings, pipelines: list[Pipeline], report: Report) -> str:

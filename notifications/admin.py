@@ -48,7 +48,7 @@ class TelegramMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Send again"))
+    @admin.action(description=_("Send again"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[TelegramMessage]) -> None:
         again = queryset.exclude(state__in=[MessageState.SENT, MessageState.SENDING])
         for message in again:

@@ -63,15 +63,27 @@ class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
         url = delivery.deal_url(Settings.load().base_url)
         return format_html('<a href="{}" target="_blank" rel="noopener">#{}</a>', url, delivery.amocrm_lead_id)
 
-    @admin.action(description=_("Retry delivery to amoCRM"))
+    @admin.action(description=_("Retry delivery to amoCRM"), permissions=["change"])
     def retry_delivery(self, request, queryset: QuerySet[Lead]) -> None:
-        retried = 0
-        for delivery in Delivery.objects.filter(lead__in=queryset).exclude(state=DeliveryState.DELIVERED):
-            delivery.retry_now()
-            tasks.queue_push(delivery.id)
-            retried += 1
-        message = ngettext("%(count)d lead queued for delivery.", "%(count)d leads queued for delivery.", retried)
-        self.message_user(request, message % {"count": retried}, messages.SUCCESS)
+        chosen = Delivery.objects.filter(lead__in=queryset).exclude(state=DeliveryState.DELIVERED)
+        chosen_ids = list(chosen.values_list("id", flat=True))
+        retried = Delivery.retry_now_unless_being_sent(chosen_ids)
+        for delivery_id in retried:
+            tasks.queue_push(delivery_id)
+        message = ngettext("%(count)d lead queued for delivery.", "%(count)d leads queued for delivery.", len(retried))
+        self.message_user(request, message % {"count": len(retried)}, messages.SUCCESS)
+        if skipped := len(chosen_ids) - len(retried):
+            self.message_user(request, _being_sent(skipped), messages.WARNING)
+
+
+def _being_sent(count: int) -> str:
+    return ngettext(
+        "%(count)d lead is being sent right now and was left alone: retrying it could make a second deal. "
+        "Its attempt ends within 5 minutes; retry it then if it still needs it.",
+        "%(count)d leads are being sent right now and were left alone: retrying them could make second deals. "
+        "Their attempts end within 5 minutes; retry them then if they still need it.",
+        count,
+    ) % {"count": count}
 
 
 admin.site.unregister(Lead)

@@ -27,7 +27,7 @@ class RequestLogAdmin(ReadOnlyAdmin):
 class WebhookEventAdmin(ReadOnlyAdmin):
     """What amoCRM's webhooks said about the site's deals in the last 30 days."""
 
-    list_display = ("received_at", "action", "lead_id", "applied_at")
+    list_display = ("received_at", "action", "lead_id", "applied_at", "failed_at", "error")
     list_filter = ("action",)
     search_fields = ("=lead_id",)
-    readonly_fields = ("key", "action", "lead_id", "payload", "received_at", "applied_at")
+    readonly_fields = ("key", "action", "lead_id", "payload", "received_at", "applied_at", "failed_at", "error")

@@ -1,5 +1,6 @@
 """The amoCRM settings page: one row, the connection and health panels, Connect / Test / Subscribe buttons."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -8,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,7 @@ from amocrm.admin import webhook_panel
 from amocrm.admin.connection_panel import panel
 from amocrm.admin.health_panel import health_panel
 from amocrm.admin.settings_form import SettingsForm
-from amocrm.api import catalog, client, oauth
+from amocrm.api import budget, catalog, client, oauth
 from amocrm.api.catalog import AccountCatalog
 from amocrm.api.errors import AmoError
 from amocrm.models import Settings
@@ -58,6 +60,10 @@ class SettingsAdmin(SingletonAdmin):
             guide,
         ]
 
+    def button(self, route: str, view: Callable[[HttpRequest], None], name: str) -> URLPattern:
+        # Each button calls amoCRM while a person waits: about 10 s in all, then "amoCRM is busy, try again".
+        return super().button(route, budget.interactive(view), name)
+
     def get_form(self, request: HttpRequest, obj: Settings | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         account = self._catalog(request, obj)
@@ -75,6 +81,7 @@ class SettingsAdmin(SingletonAdmin):
                 messages.warning(request, warning % {"error": error.message})
             return None
 
+    @method_decorator(budget.interactive)  # the catalogs, a pasted token's check and the webhook's state
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         conn = Settings.load()
         context = {
@@ -106,10 +113,19 @@ class SettingsAdmin(SingletonAdmin):
 
 
 def test_connection(request: HttpRequest) -> None:
-    """The "Test connection" button: one get_account call, the outcome as a message."""
+    """The "Test connection" button: one get_account call, the outcome as a message; it also lifts a 402/403 pause.
+
+    A read cannot prove amoCRM takes deals again (reads stay open for 30 days after a 402), and amoCRM has no
+    write-free proof of it. Pressing Test is staff saying "it is settled": sending resumes, and the next real
+    lead decides (a 402 pauses it again, leaving every lead due).
+    """
+    conn = Settings.load()
     try:
-        account = client.get_account(Settings.load())
+        account = client.get_account(conn)
     except AmoError as error:
         messages.error(request, error.message)
         return
     messages.success(request, gettext("amoCRM answered: connected to %(name)s.") % {"name": account.name})
+    if conn.sending_paused_reason:
+        conn.resume_sending()
+        messages.info(request, gettext("Sending resumes: the next lead shows whether amoCRM takes deals again."))

@@ -4,8 +4,10 @@ Reference: https://www.amocrm.ru/developers/content/crm_platform/error-codes (pr
 status means) and https://www.amocrm.ru/developers/content/api/recommendations (429, 403 blocks, 504).
 """
 
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -39,6 +41,28 @@ class ErrorKind(models.TextChoices):
 RETRYABLE_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.SERVER, ErrorKind.NETWORK})
 
 
+class Fault(StrEnum):
+    """Whose fault a failure is, which decides what it means for the leads being sent."""
+
+    LEAD = "lead"  # amoCRM refused this lead's data: a person must look at the lead
+    CONNECTION = "connection"  # our access or the account: staff must act; every lead waits for them
+    PASSING = "passing"  # the network, amoCRM's servers, its rate limit: it may pass, so try again later
+
+
+_FAULT_BY_KIND = {
+    ErrorKind.VALIDATION: Fault.LEAD,
+    ErrorKind.RATE_LIMITED: Fault.PASSING,
+    ErrorKind.SERVER: Fault.PASSING,
+    ErrorKind.NETWORK: Fault.PASSING,
+    # An answer we cannot read says nothing about the lead or the access; after a write it is looked up first.
+    ErrorKind.UNEXPECTED: Fault.PASSING,
+}
+# The account refuses new deals (unpaid, or blocked after too many requests); our access itself still works.
+_ACCOUNT_KINDS = frozenset({ErrorKind.PAYMENT_REQUIRED, ErrorKind.BLOCKED})
+# Refused before anything was sent: the settings say why, and nothing about them changes.
+_UNSET_KINDS = frozenset({ErrorKind.NOT_CONFIGURED, ErrorKind.NOT_CONNECTED})
+
+
 @dataclass(frozen=True)
 class FieldError:
     request_id: str
@@ -60,16 +84,28 @@ class AmoError(Exception):
         status: int | None = None,
         field_errors: list[FieldError] | None = None,
         outcome_unknown: bool = False,
+        fault: Fault | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.permanent = kind not in RETRYABLE_KINDS if permanent is None else permanent
+        self.fault = fault or _FAULT_BY_KIND.get(kind, Fault.CONNECTION)
         self.retry_after = retry_after
         self.status = status
         self.field_errors = field_errors or []
         # The request went out but no answer came back: amoCRM may have done the work (e.g. created the deal).
         self.outcome_unknown = outcome_unknown
+
+    @property
+    def pauses_sending(self) -> bool:
+        """The account refuses new deals (402, 403): sending pauses until a lead goes through again."""
+        return self.fault == Fault.CONNECTION and self.kind in _ACCOUNT_KINDS
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """Our access is gone for good (a 401 no refresh cures, a token endpoint refusal): staff must reconnect."""
+        return self.fault == Fault.CONNECTION and self.kind not in _ACCOUNT_KINDS | _UNSET_KINDS
 
 
 def unexpected_answer(method: str) -> AmoError:
@@ -88,7 +124,7 @@ def error_from(response: requests.Response, method: str) -> AmoError:
         return _rate_limited(response, problem)
     if status in _STATUS_ERRORS:
         kind, message = _STATUS_ERRORS[status]
-        return AmoError(kind, str(message), status=status)
+        return AmoError(kind, with_amocrms_words(str(message), response, problem), status=status)
     if status >= 500:
         # A gateway error on a write may come after amoCRM did the work.
         message = _("amoCRM had a server error (HTTP %(status)s); will retry.") % {"status": status}
@@ -110,6 +146,22 @@ _STATUS_ERRORS = {
         ),
     ),
 }
+
+
+def with_amocrms_words(message: str, response: requests.Response, problem: dict[str, Any]) -> str:
+    """Our explanation, then what amoCRM itself said (its problem+json, or the title of its gateway's page)."""
+    words = problem.get("hint") or problem.get("detail") or problem.get("title") or _page_title(response)
+    if not isinstance(words, str) or not words.strip():
+        return message
+    return _("%(message)s amoCRM says: %(words)s") % {"message": message, "words": " ".join(words.split())[:200]}
+
+
+def _page_title(response: requests.Response) -> str:
+    found = _TITLE.search(response.text[:2000]) if "html" in response.headers.get("Content-Type", "") else None
+    return found[1] if found else ""
+
+
+_TITLE = re.compile(r"<title>([^<]*)</title>", re.IGNORECASE)
 
 
 def _validation_error(status: int, problem: dict[str, Any]) -> AmoError:
@@ -163,7 +215,7 @@ def _unexpected_status(response: requests.Response, problem: dict[str, Any]) -> 
         message = _("amoCRM redirected to %(location)s: check the account domain in the settings.") % {
             "location": response.headers.get("Location", "?")
         }
-    else:
-        detail = problem.get("detail") or problem.get("title") or response.reason
-        message = _("amoCRM answered HTTP %(status)s: %(detail)s") % {"status": response.status_code, "detail": detail}
+        return AmoError(ErrorKind.UNEXPECTED, message, status=response.status_code, fault=Fault.CONNECTION)
+    detail = problem.get("detail") or problem.get("title") or response.reason
+    message = _("amoCRM answered HTTP %(status)s: %(detail)s") % {"status": response.status_code, "detail": detail}
     return AmoError(ErrorKind.UNEXPECTED, message, status=response.status_code)

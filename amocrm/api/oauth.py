@@ -5,6 +5,7 @@ Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from acoustic.http_session import json_object
 from amocrm.api import transport
-from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer
+from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer, with_amocrms_words
 from amocrm.models import Platform, Settings
 
 logger = logging.getLogger(__name__)
@@ -83,10 +84,10 @@ def exchange_code(conn: Settings, code: str, referer: str) -> TokenPair:
     return _token_request(conn, _host_url(referer), body)
 
 
-def refresh_pair(conn: Settings) -> TokenPair:
-    """Spend the stored refresh token on a new pair (the caller serialises this and stores the result)."""
+def refresh_pair(conn: Settings, keep: Callable[[TokenPair], None] | None = None) -> TokenPair:
+    """Spend the stored refresh token on a new pair; `keep` saves it before anything else happens (tokens.py)."""
     body = {"grant_type": "refresh_token", "refresh_token": conn.refresh_token}
-    return _token_request(conn, conn.base_url, body)
+    return _token_request(conn, conn.base_url, body, keep)
 
 
 def lookup_account_domain(conn: Settings) -> str | None:
@@ -113,12 +114,28 @@ def _host_url(host: str) -> str:
     return f"https://{host}"
 
 
-def _token_request(conn: Settings, host_url: str, grant: dict[str, str]) -> TokenPair:
+def _token_request(
+    conn: Settings, host_url: str, grant: dict[str, str], keep: Callable[[TokenPair], None] | None = None
+) -> TokenPair:
     """POST /oauth2/access_token: a 200 is a pair; anything else an AmoError with a readable message."""
     credentials = {"client_id": conn.client_id, "client_secret": conn.client_secret, "redirect_uri": redirect_uri()}
-    response = transport.send("POST", f"{host_url}/oauth2/access_token", json={**credentials, **grant})
+    issued: list[TokenPair] = []
+
+    def read_pair(response: Any) -> None:
+        if response.status_code == 200:
+            issued.append(_pair(response))
+            if keep is not None:
+                keep(issued[0])
+
+    response = transport.send(
+        "POST", f"{host_url}/oauth2/access_token", json={**credentials, **grant}, on_answer=read_pair
+    )
     if response.status_code != 200:
         raise _token_error(response)
+    return issued[0]
+
+
+def _pair(response: Any) -> TokenPair:
     data = json_object(response)
     try:
         return TokenPair(str(data["access_token"]), str(data["refresh_token"]), int(data["expires_in"]))
@@ -127,18 +144,30 @@ def _token_request(conn: Settings, host_url: str, grant: dict[str, str]) -> Toke
 
 
 def _token_error(response: Any) -> AmoError:
-    """Refusals carry a `hint`; a revoked refresh token is REVOKED; other statuses read as in the API."""
+    """Refusals carry a `hint`; a revoked refresh token is REVOKED; 429 and 5xx read as in the API.
+
+    Whatever else the token endpoint refuses is about our credentials or the account's address, never a lead's data.
+    """
     problem = json_object(response)
     hint = str(problem.get("hint") or "")
-    if response.status_code not in (400, 401) or not hint:
-        return transport.refusal(response, "POST")
+    if response.status_code in (400, 401) and hint:
+        return _hinted_refusal(response, problem, hint)
+    if response.status_code in (400, 401, 404):
+        message = _("amoCRM refused the token request (HTTP %(status)s): check the integration's keys and the "
+                    "account domain, then reconnect.") % {"status": response.status_code}  # fmt: skip
+        return AmoError(ErrorKind.TOKEN_REQUEST, with_amocrms_words(message, response, problem),
+                        status=response.status_code)  # fmt: skip
+    return transport.refusal(response, "POST")
+
+
+def _hinted_refusal(response: Any, problem: dict[str, Any], hint: str) -> AmoError:
     logger.warning("amoCRM token endpoint refused: HTTP %s, %s", response.status_code, hint)
     lowered = hint.lower()
     revoked = any(needle in lowered for needle in _REVOKED_HINTS) and "authorization code" not in lowered
     message = next((str(text) for needle, text in _HINT_MESSAGES if needle in lowered), None)
     if message is None:
         message = _("amoCRM refused the token request: %(hint)s") % {"hint": hint}
-    elif "%(redirect_uri)s" in message:
-        message = message % {"redirect_uri": redirect_uri()}
+    else:
+        message = with_amocrms_words(message % {"redirect_uri": redirect_uri()}, response, problem)
     kind = ErrorKind.REVOKED if revoked else ErrorKind.TOKEN_REQUEST
     return AmoError(kind, message, permanent=True, status=response.status_code)

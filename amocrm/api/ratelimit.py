@@ -81,14 +81,16 @@ class _Slot(NamedTuple):
     at_us: int  # the reserved slot, in Redis server time
 
 
-def acquire(timeout: float | None = 30.0) -> None:
+def acquire(timeout: float | None = 30.0) -> int:
     """Sleep until this process may send one request to amoCRM; the slot is reserved for it alone.
 
-    Raises RateLimitTimeout if the slot is more than `timeout` seconds away (None: wait however long), and
-    redis.ConnectionError if Redis is unreachable: traffic never goes through unlimited.
+    Returns the slot: the Redis server time (µs) it was reserved for. Slots are never closer than the spacing; when
+    the caller actually sends depends on how soon its sleep ends. Raises RateLimitTimeout if the slot is more than
+    `timeout` seconds away (None: wait however long), and redis.ConnectionError if Redis is unreachable: traffic
+    never goes through unlimited.
     """
     try:
-        _acquire(None if timeout is None else monotonic() + timeout)
+        return _acquire(None if timeout is None else monotonic() + timeout)
     except redis.TimeoutError as error:
         # Callers treat ConnectionError as a temporary failure; a Redis that does not answer is one too.
         raise redis.ConnectionError(f"Redis did not answer: {error}") from error
@@ -122,15 +124,15 @@ def reset() -> None:
     _redis().client.delete(NEXT_SLOT_KEY, PAUSED_UNTIL_KEY)
 
 
-def _acquire(deadline: float | None) -> None:
+def _acquire(deadline: float | None) -> int:
     while True:
         slot = _reserve(None if deadline is None else max(deadline - monotonic(), 0.0))
         if not slot.wait_us:
-            return
+            return slot.at_us
         sleep(slot.wait_us / 1_000_000)
         # A 429 while we slept voids our slot (a pause ends after it): queue again rather than send into a block.
         if int(_redis().client.get(PAUSED_UNTIL_KEY) or 0) <= slot.at_us:
-            return
+            return slot.at_us
 
 
 def _reserve(max_wait: float | None) -> _Slot:

@@ -8,6 +8,7 @@ import logging
 from time import monotonic
 
 import redis
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from amocrm.api import ratelimit
@@ -27,6 +28,8 @@ UNCONFIRMED = _("amoCRM did not confirm this deal; it will be looked up before s
 def deliver_due(first_id: int | None = None) -> int:
     """Claim up to one batch of due deliveries (first_id first) and deliver it; return how many were claimed."""
     conn = Settings.load()
+    if conn.sending_paused_reason:
+        return _try_one_while_paused(conn, first_id)
     if not can_send_now(conn):
         return 0  # they stay due; the sweeper tries again once sending is possible
     batch = Delivery.claim_due(failures.current_batch_size(), first_id=first_id)
@@ -37,7 +40,11 @@ def deliver_due(first_id: int | None = None) -> int:
 
 def can_send_now(conn: Settings) -> bool:
     """Claiming a batch that cannot be sent would only count an attempt against each lead and push it back."""
-    if not conn.is_connected or conn.sending_paused_reason:
+    return not conn.sending_paused_reason and _connected_and_unthrottled(conn)
+
+
+def _connected_and_unthrottled(conn: Settings) -> bool:
+    if not conn.is_connected:
         return False
     try:
         return ratelimit.state().paused_for_seconds == 0  # a 429 pause is in force for every process
@@ -47,11 +54,30 @@ def can_send_now(conn: Settings) -> bool:
 
 def due_batch_starts(max_batches: int) -> list[int]:
     """The first delivery id of each batch that is due now (the sweeper queues one push per batch)."""
-    if not can_send_now(Settings.load()):
+    conn = Settings.load()
+    if conn.sending_paused_reason:
+        tried = conn.sending_probe_due(timezone.now()) and _connected_and_unthrottled(conn)
+        return list(Delivery.due().order_by("id").values_list("id", flat=True)[:1]) if tried else []
+    if not can_send_now(conn):
         return []
     size = failures.current_batch_size()
     due_ids = list(Delivery.due().order_by("id").values_list("id", flat=True)[: size * max_batches])
     return due_ids[::size]
+
+
+def _try_one_while_paused(conn: Settings, first_id: int | None) -> int:
+    """amoCRM refused deals (402/403): one due lead every 10 minutes, across all processes, finds out whether it
+    still does, through the same path as any lead. If it goes through, the pause lifts and the rest follow.
+    """
+    if not _connected_and_unthrottled(conn) or not Delivery.due().exists() or not Settings.claim_sending_probe():
+        return 0
+    batch = Delivery.claim_due(1, first_id=first_id)
+    if batch:
+        deliver_batch(conn, batch)
+    if batch and batch[0].state == DeliveryState.DELIVERED:
+        logger.info("A lead reached amoCRM while sending was paused; sending resumes")
+        conn.resume_sending()
+    return len(batch)
 
 
 def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:

@@ -1,4 +1,8 @@
-"""What a failed attempt means for each lead of the batch, and for the size of the next batch."""
+"""What a failed attempt means for each lead of the batch, and for the size of the next batch.
+
+Only amoCRM refusing a lead's own data parks that lead ("needs attention"); a fault of the connection or the
+account holds sending for everybody and leaves every lead due; a passing one is retried with backoff.
+"""
 
 import random
 from datetime import timedelta
@@ -7,8 +11,8 @@ from django.core.cache import cache
 
 from acoustic.backoff import backoff_delay
 from amocrm.api.client import MAX_BATCH
-from amocrm.api.errors import AmoError, ErrorKind
-from amocrm.models import Delivery, Settings
+from amocrm.api.errors import AmoError, ErrorKind, Fault
+from amocrm.models import ConnectionState, Delivery, Settings
 
 _BACKOFF_BASE_SECONDS = 10
 _BATCH_SIZE_KEY = "amocrm:delivery:batch-size"
@@ -17,23 +21,36 @@ _AFTER_PAUSE_SPREAD_SECONDS = 5
 
 
 def record(conn: Settings, deliveries: list[Delivery], error: AmoError) -> None:
-    if error.kind in (ErrorKind.PAYMENT_REQUIRED, ErrorKind.BLOCKED):
-        conn.pause_sending(error.message)
+    """What the failure means for each lead; whose fault it is was decided where amoCRM's answer was read."""
     if error.status == 504:
         # On 504 amoCRM asks for smaller batches. Reference: https://www.amocrm.ru/developers/content/api/recommendations
         shrink_batch_size()
+    if error.fault == Fault.CONNECTION:
+        _hold_sending(conn, error)
+        for delivery in deliveries:
+            # Not this lead's fault: it stays due, no attempt is counted, and it goes once staff have acted.
+            delivery.schedule_retry(error.message, timedelta(0), counted=False)
+        return
     at_fault = {fe.request_id for fe in error.field_errors}
     for delivery in deliveries:
         _record_one_failure(delivery, error, at_fault, len(deliveries))
 
 
+def _hold_sending(conn: Settings, error: AmoError) -> None:
+    """The account refuses deals (paused until a lead goes through) or our access is gone (reconnect)."""
+    if error.pauses_sending:
+        conn.pause_sending(error.message)
+    elif error.needs_reconnect and conn.state == ConnectionState.CONNECTED:
+        conn.mark_needs_reconnect(error.message)
+
+
 def _record_one_failure(delivery: Delivery, error: AmoError, at_fault: set[str], batch_size: int) -> None:
-    if error.permanent and at_fault and str(delivery.id) not in at_fault:
+    if error.fault == Fault.LEAD and at_fault and str(delivery.id) not in at_fault:
         delivery.requeue()  # another lead of the batch was rejected, not this one
-    elif error.permanent and (str(delivery.id) in at_fault or batch_size == 1):
+    elif error.fault == Fault.LEAD and (str(delivery.id) in at_fault or batch_size == 1):
         path = next((fe.path for fe in error.field_errors if fe.request_id == str(delivery.id)), "")
         delivery.mark_needs_attention(error.message, path)
-    elif error.permanent:
+    elif error.fault == Fault.LEAD:
         shrink_batch_size(to=1)  # amoCRM did not say which lead it rejected: send them one by one
         delivery.requeue()
     elif error.kind == ErrorKind.RATE_LIMITED:

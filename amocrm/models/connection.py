@@ -17,6 +17,10 @@ from acoustic.singleton import SingletonModel
 # Refresh tokens live 3 months and are replaced at every refresh.
 # Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+# While sending is paused (402/403), one due lead is tried this often, across all processes, to find out whether
+# amoCRM takes deals again: a read cannot tell, as amoCRM keeps reads open for 30 days after a 402.
+# Reference: https://www.amocrm.ru/developers/content/api/recommendations
+SENDING_PROBE_EVERY = timedelta(minutes=10)
 
 
 class Platform(models.TextChoices):
@@ -55,6 +59,9 @@ class Settings(SingletonModel):
     access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
     refresh_token_expires_at = models.DateTimeField(_("refresh token expires"), null=True, blank=True)
     tokens_refreshed_at = models.DateTimeField(_("tokens refreshed"), null=True, blank=True)
+    # Which stored pair this is, raised by every store: a refresh saves its new pair only over the pair it started
+    # from (the encrypted tokens themselves cannot be compared in SQL: each encryption of a value differs).
+    token_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     # Connection state, shown in the admin's connection panel
     state = models.CharField(
@@ -66,8 +73,9 @@ class Settings(SingletonModel):
     last_success_at = models.DateTimeField(_("last successful call"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    # Set on 402/403: all sending stops until a test call succeeds again.
+    # Set on 402/403 (amoCRM's words): sending stops until a lead goes through again, or staff press Test.
     sending_paused_reason = models.TextField(_("sending paused because"), blank=True)
+    sending_probe_at = models.DateTimeField(_("last lead tried while paused"), null=True, blank=True)
 
     # Where leads go and how they look
     pipeline_id = models.PositiveBigIntegerField(_("pipeline"), null=True, blank=True)
@@ -191,20 +199,38 @@ class Settings(SingletonModel):
     # Changes to the row
 
     def store_tokens(self, access_token: str, refresh_token: str, expires_in: int, now: datetime | None = None) -> None:
-        """Save a freshly issued pair at once: the old refresh token is already spent."""
-        now = now or timezone.now()
+        """Save a pair just issued by the code exchange: it replaces whatever pair is stored."""
+        self._take_pair(access_token, refresh_token, expires_in, now or timezone.now())
+        self.state = ConnectionState.CONNECTED
+        self.token_version = models.F("token_version") + 1
+        self.save(update_fields=[*self._PAIR_FIELDS, "state", "updated_at"])
+        self.refresh_from_db(fields=["token_version"])
+
+    def store_refreshed_tokens(self, access_token: str, refresh_token: str, expires_in: int, started_from: int) -> bool:
+        """Compare-and-set: save a refreshed pair only if the stored pair is still version `started_from`.
+
+        False when another pair was stored meanwhile (a refresh whose lock lapsed, or a reconnect): that one stays.
+        """
+        pair = Settings(pk=1, token_version=started_from + 1)
+        pair._take_pair(access_token, refresh_token, expires_in, timezone.now())
+        values = {name: getattr(pair, name) for name in self._PAIR_FIELDS}
+        if not Settings.objects.filter(pk=1, token_version=started_from).update(**values, updated_at=timezone.now()):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        return True
+
+    _PAIR_FIELDS = (
+        "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at", "tokens_refreshed_at",
+        "token_version",
+    )  # fmt: skip
+
+    def _take_pair(self, access_token: str, refresh_token: str, expires_in: int, now: datetime) -> None:
         self.access_token = access_token
         self.refresh_token = refresh_token
         self.access_token_expires_at = now + timedelta(seconds=expires_in)
         self.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         self.tokens_refreshed_at = now
-        self.state = ConnectionState.CONNECTED
-        self.save(
-            update_fields=[
-                "access_token", "refresh_token", "access_token_expires_at", "refresh_token_expires_at",
-                "tokens_refreshed_at", "state", "updated_at",
-            ]
-        )  # fmt: skip
 
     def mark_connected(self, account_id: int, account_name: str) -> None:
         self.account_id = account_id
@@ -229,13 +255,27 @@ class Settings(SingletonModel):
         self.save(update_fields=["state", "last_error", "last_error_at", "updated_at"])
 
     def record_success(self) -> None:
-        # A call that works proves amoCRM no longer blocks us (402/403), so sending may resume.
-        Settings.objects.filter(pk=1).update(last_success_at=timezone.now(), sending_paused_reason="")
-        self.sending_paused_reason = ""
+        # Not a reason to resume sending: a read works for 30 days after a 402 (see SENDING_PROBE_EVERY).
+        Settings.objects.filter(pk=1).update(last_success_at=timezone.now())
 
     def pause_sending(self, reason: str) -> None:
-        self.sending_paused_reason = reason
-        self.save(update_fields=["sending_paused_reason", "updated_at"])
+        """amoCRM refuses new deals: stop sending; the first lead is tried SENDING_PROBE_EVERY from now."""
+        self.sending_paused_reason, self.sending_probe_at = reason, timezone.now()
+        Settings.objects.filter(pk=1).update(sending_paused_reason=reason, sending_probe_at=self.sending_probe_at)
+
+    def resume_sending(self) -> None:
+        self.sending_paused_reason, self.sending_probe_at = "", None
+        Settings.objects.filter(pk=1).update(sending_paused_reason="", sending_probe_at=None)
+
+    def sending_probe_due(self, now: datetime) -> bool:
+        return self.sending_probe_at is None or now - self.sending_probe_at >= SENDING_PROBE_EVERY
+
+    @classmethod
+    def claim_sending_probe(cls) -> bool:
+        """While paused, True for one caller per SENDING_PROBE_EVERY across all processes: it may try one lead."""
+        now = timezone.now()
+        due = models.Q(sending_probe_at__isnull=True) | models.Q(sending_probe_at__lte=now - SENDING_PROBE_EVERY)
+        return cls.objects.filter(due, pk=1).exclude(sending_paused_reason="").update(sending_probe_at=now) == 1
 
     def record_error(self, message: str) -> None:
         self.last_error = message

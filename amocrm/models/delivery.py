@@ -97,6 +97,19 @@ class Delivery(LeasedWork, models.Model):
         fields = ("state", "delivered_at", "last_error", "last_error_path", "claim_token", "claimed_until")
         cls.save_all(deliveries, *fields)
 
+    @classmethod
+    def retry_now_unless_being_sent(cls, ids: list[int]) -> list[int]:
+        """Staff asked to try these again at once; the ids put back in line. Each row is changed only if no worker
+        holds its lease: releasing a delivery mid-send would let a second worker make a second deal.
+        """
+        now, retried = timezone.now(), []
+        for delivery_id in ids:
+            free = cls.objects.filter(id=delivery_id).exclude(cls.being_sent_condition(now))
+            cleared = {field: "" for field in (*cls.ERROR_FIELDS, "claim_token")}
+            if free.update(state=DeliveryState.PENDING, next_attempt_at=now, claimed_until=None, **cleared):
+                retried.append(delivery_id)
+        return retried
+
     @property
     def deal_created(self) -> bool:
         return self.amocrm_lead_id is not None

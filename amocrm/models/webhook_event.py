@@ -14,6 +14,9 @@ class WebhookEvent(models.Model):
     payload = models.JSONField(_("event"))
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    # An event whose contents cannot be applied is set aside, so the events after it (and every later run) go on.
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("amoCRM webhook event")
@@ -26,3 +29,7 @@ class WebhookEvent(models.Model):
     def mark_applied(self) -> None:
         self.applied_at = timezone.now()
         WebhookEvent.objects.filter(pk=self.pk, applied_at=None).update(applied_at=self.applied_at)
+
+    def mark_failed(self, error: str) -> None:
+        self.failed_at, self.error = timezone.now(), error[:300]
+        WebhookEvent.objects.filter(pk=self.pk, applied_at=None).update(failed_at=self.failed_at, error=self.error)

@@ -9,6 +9,7 @@ ignored: amoCRM adds fields over time, and answering them with an error would ma
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -116,8 +117,20 @@ def _event(action: str, entry: dict[str, Any]) -> LeadEvent:
         status_id=_int(entry, "status_id", action),
         old_pipeline_id=_int(entry, "old_pipeline_id", action),
         old_status_id=_int(entry, "old_status_id", action),
-        modified_at=_int(entry, "updated_at", action) or _int(entry, "last_modified", action),
+        modified_at=_time(entry, "updated_at", action) or _time(entry, "last_modified", action),
     )
+
+
+def _time(group: dict[str, Any], key: str, where: str) -> int | None:
+    """A unix time that a date can hold (18 digits fit the id pattern but no calendar: years end at 9999)."""
+    value = _int(group, key, where)
+    if value is None:
+        return None
+    try:
+        datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadPayload(f"{where}[{key}] is not a time a date can hold") from None
+    return value
 
 
 def _int(group: dict[str, Any], key: str, where: str) -> int | None:

@@ -8,7 +8,8 @@ import logging
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from amocrm.api import catalog
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=30)  # far longer than amoCRM retries a webhook (about 1.5 h)
 PENDING_GRACE = timedelta(minutes=1)  # a younger event still has its own task on the way
+# What an event's own contents can raise while it is applied (a time no date holds, a value no column takes).
+# Such an event is marked failed and skipped; anything else (the database is down) stops the run, to be retried.
+BAD_EVENT_ERRORS = (ValueError, TypeError, KeyError, OverflowError, OSError, DataError)
 
 
 def store(events: list[LeadEvent]) -> list[int]:
@@ -54,25 +58,33 @@ def news(event: WebhookEvent) -> StageNews:
 def pending(older_than: timedelta, limit: int) -> list[int]:
     """Ids of events not applied yet and older than `older_than`, oldest first."""
     cutoff = timezone.now() - older_than
-    rows = WebhookEvent.objects.filter(applied_at=None, received_at__lt=cutoff).order_by("received_at", "id")
+    rows = WebhookEvent.objects.filter(applied_at=None, failed_at=None, received_at__lt=cutoff)
+    rows = rows.order_by("received_at", "id")
     return list(rows.values_list("id", flat=True)[:limit])
 
 
 def prune(now: datetime | None = None) -> int:
     """Delete applied events older than the retention period; how many went."""
     cutoff = (now or timezone.now()) - RETENTION
-    deleted, _by_model = WebhookEvent.objects.filter(applied_at__isnull=False, received_at__lt=cutoff).delete()
+    done = Q(applied_at__isnull=False) | Q(failed_at__isnull=False)
+    deleted, _by_model = WebhookEvent.objects.filter(done, received_at__lt=cutoff).delete()
     return deleted
 
 
 def apply_event(event_id: int) -> bool:
     """Take one stored webhook event into its deal's stage; True when a stage change was recorded."""
-    event = WebhookEvent.objects.filter(id=event_id, applied_at=None).first()
+    event = WebhookEvent.objects.filter(id=event_id, applied_at=None, failed_at=None).first()
     if event is None:
-        return False  # applied already (the task ran twice), or pruned
+        return False  # applied already (the task ran twice), set aside, or pruned
     conn = Settings.load()
     account = catalog.load_or_none(conn)
-    changed = stages.record(news(event), account, account.initial_stage(conn) if account else None)
+    try:
+        with transaction.atomic():  # a savepoint: on PostgreSQL a failed statement would spoil the rest of the run
+            changed = stages.record(news(event), account, account.initial_stage(conn) if account else None)
+    except BAD_EVENT_ERRORS as error:
+        logger.warning("amoCRM webhook event %s cannot be applied and is set aside: %r", event.id, error)
+        event.mark_failed(f"{type(error).__name__}: {error}")
+        return False
     event.mark_applied()
     return changed
 

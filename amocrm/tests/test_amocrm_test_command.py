@@ -66,6 +66,15 @@ def test_it_says_when_the_subscription_needs_payment(connected):
     assert _fails_with().startswith("Payment required:")
 
 
+def test_it_lifts_a_402_pause_once_amocrm_answers(sandbox_conn):
+    sandbox_conn.pause_sending("The amoCRM subscription has ended. amoCRM says: Payment required")
+
+    out = _run()
+
+    assert "sending: resumed (it was paused: The amoCRM subscription has ended." in out
+    assert Settings.load().sending_paused_reason == ""
+
+
 def test_it_says_when_the_chosen_pipeline_is_gone(sandbox_conn):
     Settings.objects.filter(pk=1).update(pipeline_id=999)
 

@@ -8,7 +8,7 @@ import responses
 from urllib3.exceptions import ProtocolError
 
 from amocrm.api import answers, client
-from amocrm.api.errors import AmoError, ErrorKind
+from amocrm.api.errors import AmoError, ErrorKind, Fault
 from amocrm.models import ConnectionState, Settings
 from amocrm.tests.conftest import BASE_URL, TOKEN_URL, token_reply
 
@@ -142,6 +142,71 @@ def test_it_reports_validation_errors_with_field_paths_as_permanent(connected):
     assert error.field_errors[0].request_id == "41"
     assert error.field_errors[0].path == "_embedded.contacts.0.custom_fields_values.0.field_id"
     assert Settings.load().last_error == ""  # one lead's bad data is not the connection's problem
+
+
+@responses.activate
+def test_it_blames_the_lead_for_validation_errors(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", json={"title": "Bad Request", "status": 400}, status=400)
+
+    error = _fail(client.create_complex_leads, connected, [{"request_id": "41"}])
+
+    assert error.fault == Fault.LEAD
+
+
+@responses.activate
+def test_it_blames_the_account_for_a_402_and_pauses_sending(connected):
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", status=402, json={"title": "Payment Required", "status": 402})
+
+    error = _fail(client.create_complex_leads, connected, [{"request_id": "41"}])
+
+    assert error.fault == Fault.CONNECTION
+    assert error.pauses_sending
+
+
+@responses.activate
+def test_it_blames_the_access_for_a_long_lived_token_amocrm_refuses(long_lived):
+    responses.get(f"{BASE_URL}/api/v4/account", status=401, json={"title": "Unauthorized", "status": 401})
+
+    error = _fail(client.get_account, long_lived)
+
+    assert error.needs_reconnect
+
+
+@responses.activate
+def test_it_takes_a_server_error_for_passing(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=502, body="<html>502</html>", content_type="text/html")
+
+    error = _fail(client.get_account, connected)
+
+    assert error.fault == Fault.PASSING
+
+
+@responses.activate
+def test_it_blames_the_connection_for_a_redirect_to_another_host(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=301, headers={"Location": "https://acoustic.kommo.com/"})
+
+    error = _fail(client.get_account, connected)
+
+    assert error.needs_reconnect
+
+
+@responses.activate
+def test_it_quotes_amocrm_on_a_402(connected):
+    problem = {"title": "Payment Required", "status": 402, "detail": "Payment required"}
+    responses.post(f"{BASE_URL}/api/v4/leads/complex", status=402, json=problem)
+
+    error = _fail(client.create_complex_leads, connected, [{"request_id": "41"}])
+
+    assert error.message.endswith("amoCRM says: Payment required")
+
+
+@responses.activate
+def test_it_quotes_the_title_of_amocrms_html_403_page(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=403, body=HTML_403, content_type="text/html")
+
+    error = _fail(client.get_account, connected)
+
+    assert error.message.endswith("amoCRM says: 403 Forbidden")
 
 
 @responses.activate

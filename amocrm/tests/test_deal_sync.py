@@ -1,5 +1,6 @@
 """Applying amoCRM's news to a deal's stage: won/lost by (pipeline, status), history, idempotence, stale news."""
 
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from amocrm.api import catalog
 from amocrm.models import DealStage, DealStageChange, Outcome, Settings, WebhookEvent
 from amocrm.sync import stages as deal_stages
 from amocrm.sync import webhooks
-from amocrm.sync.webhook_payload import parse
+from amocrm.sync.webhook_payload import LeadEvent, parse
 from amocrm.sync.webhooks import store
+from amocrm.tasks import reconcile_deal_stages
 from amocrm.tests.conftest import BASE_URL
 from amocrm.tests.deal_sync_helpers import (
     DEALERS,
@@ -170,6 +172,42 @@ def test_events_whose_task_never_ran_are_applied_later(amocrm, deal):
     applied = webhooks.apply_pending_events()
 
     assert applied == 1 and DealStage.objects.get().outcome == Outcome.WON
+
+
+def _stored_by_an_earlier_version(modified_at: int = 999_999_999_999_999_999) -> WebhookEvent:
+    """An event an earlier version stored although its time fits no date (it no longer gets past the receiver)."""
+    event = LeadEvent("update", 555, SALES, WON, modified_at=modified_at)
+    received_at = timezone.now() - timedelta(minutes=5)
+    return WebhookEvent.objects.create(
+        key=event.key, action=event.action, lead_id=event.lead_id, payload=asdict(event), received_at=received_at
+    )
+
+
+def test_the_deal_stage_check_goes_on_past_an_event_it_cannot_apply(amocrm, deal):
+    _stored_by_an_earlier_version()
+    receive(status_hook(555, SALES, WON))
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+
+    reconcile_deal_stages()
+
+    assert DealStage.objects.get().outcome == Outcome.WON
+
+
+def test_an_event_that_cannot_be_applied_is_marked_failed(amocrm, deal):
+    bad = _stored_by_an_earlier_version()
+
+    webhooks.apply_pending_events()
+
+    bad.refresh_from_db()
+    assert bad.failed_at is not None
+    assert bad.error  # what went wrong, for the admin's webhook log
+
+
+def test_a_failed_event_is_not_tried_again(amocrm, deal):
+    _stored_by_an_earlier_version()
+    webhooks.apply_pending_events()
+
+    assert webhooks.apply_pending_events() == 0
 
 
 def test_applied_events_are_pruned_after_30_days(amocrm, deal):

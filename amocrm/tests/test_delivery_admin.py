@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.models import Lead
@@ -53,6 +56,50 @@ def test_retry_delivery_leaves_delivered_leads_alone(admin_client, delivered):
     admin_client.post("/admin/leads/lead/", {"action": "retry_delivery", "_selected_action": [delivered.lead_id]})
 
     assert Delivery.objects.get().state == DeliveryState.DELIVERED
+
+
+@pytest.fixture
+def being_sent() -> Delivery:
+    """A worker claimed it a moment ago and is sending it now: its lease is live."""
+    lead = Lead.objects.create(name="Bobur", phone="+998901112233", phone_raw="x")
+    return Delivery.objects.create(
+        lead=lead, state=DeliveryState.SENDING, attempts=1, claim_token="worker-a",
+        claimed_until=timezone.now() + timedelta(minutes=4),
+    )  # fmt: skip
+
+
+def _retry(client, *deliveries: Delivery):
+    data = {"action": "retry_delivery", "_selected_action": [d.lead_id for d in deliveries]}
+    return client.post("/admin/leads/lead/", data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_retry_delivery_leaves_a_delivery_a_worker_is_sending_alone(admin_client, being_sent):
+    _retry(admin_client, being_sent)
+
+    being_sent.refresh_from_db()
+    assert being_sent.claim_token == "worker-a"
+
+
+def test_retry_delivery_says_how_many_it_left_alone_and_why(admin_client, being_sent, rejected):
+    response = _retry(admin_client, being_sent, rejected)
+
+    texts = [str(message) for message in response.context["messages"]]
+    assert "1 lead is being sent right now and was left alone" in texts[1]
+
+
+def test_retry_delivery_takes_up_a_delivery_whose_worker_vanished(admin_client, being_sent):
+    Delivery.objects.filter(id=being_sent.id).update(claimed_until=timezone.now() - timedelta(seconds=1))
+
+    _retry(admin_client, being_sent)
+
+    being_sent.refresh_from_db()
+    assert being_sent.state == DeliveryState.PENDING
+
+
+def test_staff_who_may_only_view_leads_cannot_retry_delivery(viewer_client, rejected):
+    _retry(viewer_client("view_lead"), rejected)
+
+    assert Delivery.objects.get(id=rejected.id).state == DeliveryState.NEEDS_ATTENTION
 
 
 def test_a_lead_awaiting_its_dispatch_shows_as_pending(admin_client):

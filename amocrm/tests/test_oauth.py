@@ -102,3 +102,31 @@ def test_it_explains_token_endpoint_refusals(db, hint, says):
     error = _fail(oauth.exchange_code, Settings(client_id="c", client_secret="s"), "code", "acoustic.amocrm.ru")
 
     assert error.kind == ErrorKind.TOKEN_REQUEST and error.permanent and says in error.message
+
+
+@responses.activate
+def test_it_blames_our_access_when_the_token_endpoint_refuses_without_a_hint(db):
+    responses.post(TOKEN_URL, json={"title": "Bad Request", "status": 400}, status=400)
+
+    error = _fail(oauth.exchange_code, Settings(client_id="c", client_secret="s"), "code", "acoustic.amocrm.ru")
+
+    assert error.needs_reconnect
+
+
+@responses.activate
+def test_it_blames_our_access_when_the_token_endpoint_knows_no_such_account(db):
+    responses.post(TOKEN_URL, status=404, body="<html><title>404 Not Found</title></html>", content_type="text/html")
+
+    error = _fail(oauth.exchange_code, Settings(client_id="c", client_secret="s"), "code", "acoustic.amocrm.ru")
+
+    assert error.needs_reconnect
+
+
+@responses.activate
+def test_it_quotes_the_token_endpoints_hint(db):
+    body = {"hint": "Check the `client_secret` parameter", "title": "Некорректный запрос", "status": 400}
+    responses.post(TOKEN_URL, json=body, status=400)
+
+    error = _fail(oauth.exchange_code, Settings(client_id="c", client_secret="s"), "code", "acoustic.amocrm.ru")
+
+    assert error.message.endswith("amoCRM says: Check the `client_secret` parameter")

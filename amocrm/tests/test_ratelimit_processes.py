@@ -8,8 +8,6 @@ from bisect import bisect_left
 from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from amocrm.api import ratelimit
 
@@ -49,7 +47,12 @@ def test_it_reads_a_lower_rate_limit_from_the_environment():
 
 @pytest.fixture(scope="module")
 def grants() -> list[int]:
-    """4 processes × 15 requests through the limiter at once; Redis server time (µs) of each grant."""
+    """4 processes × 15 requests through the limiter at once; the slot (Redis server time, µs) each was given.
+
+    The slots are what the limiter decides; when a process actually wakes up from its sleep depends on the machine
+    (a late wake-up on a loaded CPU squeezes two sends together, which the spacing's margin absorbs). Arrivals as
+    amoCRM counts them are measured over HTTPS in test_ratelimit_arrivals.py and by bench/ratelimit.py.
+    """
     ratelimit.reset()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AMOCRM_RATE_LIMIT", "7")
@@ -57,9 +60,16 @@ def grants() -> list[int]:
         return _grants_from_processes(processes=4, each=15)
 
 
-def test_it_never_lets_eight_requests_into_one_second_across_processes(grants):
+def test_it_never_gives_eight_slots_in_one_second_across_processes(grants):
     assert len(grants) == 60
     assert _busiest_second(grants) <= 7
+
+
+def test_it_spaces_every_two_slots_by_at_least_the_spacing(grants):
+    spacing_us = 1_000_000 / 7 * 1.05
+    grants = sorted(grants)
+
+    assert min(b - a for a, b in zip(grants, grants[1:], strict=False)) >= spacing_us - 1
 
 
 def test_it_sustains_six_requests_per_second_with_a_backlog(grants):
@@ -87,16 +97,10 @@ def _grants_from_processes(processes: int, each: int) -> list[int]:
 
 
 def _take_slots(barrier, results, count: int) -> None:
-    """Runs in a child process: acquire `count` times, noting the Redis server time right after each."""
+    """Runs in a child process: acquire `count` times, noting the slot each was given."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acoustic.settings")
-    server = redis.Redis.from_url(django_settings.REDIS_URL)
     barrier.wait(timeout=60)
-    grants = []
-    for _ in range(count):
-        ratelimit.acquire()
-        seconds, micros = server.time()
-        grants.append(seconds * SECOND_US + micros)
-    results.put(grants)
+    results.put([ratelimit.acquire() for _ in range(count)])
 
 
 def _python(*args: str, **env: str) -> subprocess.CompletedProcess:

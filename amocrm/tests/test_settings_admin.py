@@ -177,6 +177,22 @@ def test_it_tests_the_connection_with_one_call(admin_client, sandbox_conn):
     assert "connected to sandbox (sandbox)" in _messages(response)[0]
 
 
+def test_the_test_button_lifts_a_402_pause_once_amocrm_answers(admin_client, sandbox_conn):
+    sandbox_conn.pause_sending("The amoCRM subscription has ended. amoCRM says: Payment required")
+
+    admin_client.post("/admin/amocrm/settings/test/")
+
+    assert Settings.load().sending_paused_reason == ""
+
+
+def test_the_test_button_says_sending_resumes(admin_client, sandbox_conn):
+    sandbox_conn.pause_sending("Payment required")
+
+    response = admin_client.post("/admin/amocrm/settings/test/", follow=True)
+
+    assert "Sending resumes" in _messages(response)[1]
+
+
 def test_it_shows_why_the_test_failed(admin_client, keyed):
     response = admin_client.post("/admin/amocrm/settings/test/", follow=True)
 

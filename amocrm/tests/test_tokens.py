@@ -4,10 +4,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 import responses
+from django.conf import settings as django_settings
 from django.utils import timezone
 
-from amocrm.api import client, tokens
+from amocrm.api import client, request_log, tokens, transport
 from amocrm.api.errors import AmoError, ErrorKind
 from amocrm.models import ConnectionState, Settings
 from amocrm.tasks import keep_tokens_alive
@@ -181,3 +183,123 @@ def test_keep_alive_runs_daily_from_beat(settings):
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "amocrm.tasks.keep_tokens_alive")
 
     assert entry["schedule"] == 24 * 60 * 60
+
+
+# Two refreshers at once: the stored pair changes only by compare-and-set, and a late "revoked" is not a disconnect
+
+
+def _answer(status: int, body: dict, meanwhile=None):
+    """A token endpoint answer; `meanwhile` runs while the request is out (what another process does then)."""
+
+    def callback(request):
+        if meanwhile is not None:
+            meanwhile()
+        return status, {}, json.dumps(body)
+
+    return callback
+
+
+def _another_process_stores(access: str, refresh: str):
+    return lambda: Settings.load().store_tokens(access, refresh, 86400)
+
+
+@responses.activate
+def test_a_pair_stored_while_a_refresh_was_out_is_not_replaced(connected):
+    meanwhile = _another_process_stores("access-other", "refresh-other")
+    responses.add_callback(responses.POST, TOKEN_URL, callback=_answer(200, token_reply("late", "late"), meanwhile))
+
+    tokens.refresh(connected, "refresh-1")
+
+    assert Settings.load().refresh_token == "refresh-other"
+
+
+@responses.activate
+def test_a_refresher_that_lost_the_race_uses_the_pair_that_won(connected):
+    meanwhile = _another_process_stores("access-other", "refresh-other")
+    responses.add_callback(responses.POST, TOKEN_URL, callback=_answer(200, token_reply("late", "late"), meanwhile))
+
+    tokens.refresh(connected, "refresh-1")
+
+    assert connected.access_token == "access-other"
+
+
+def test_of_two_refreshers_from_the_same_pair_only_the_first_is_stored(connected):
+    first, second = Settings.load(), Settings.load()
+
+    first.store_refreshed_tokens("access-a", "refresh-a", 86400, started_from=connected.token_version)
+    stored = second.store_refreshed_tokens("access-b", "refresh-b", 86400, started_from=connected.token_version)
+
+    assert stored is False
+    assert Settings.load().refresh_token == "refresh-a"
+
+
+@responses.activate
+def test_a_revoked_answer_for_a_refresh_token_no_longer_stored_adopts_the_stored_pair(connected):
+    meanwhile = _another_process_stores("access-other", "refresh-other")  # it spent refresh-1 a moment earlier
+    responses.add_callback(responses.POST, TOKEN_URL, callback=_answer(401, REVOKED, meanwhile))
+
+    tokens.refresh(connected, "refresh-1")
+
+    assert Settings.load().state == ConnectionState.CONNECTED
+    assert connected.refresh_token == "refresh-other"
+
+
+@responses.activate
+def test_a_lock_lost_mid_refresh_leaves_the_connection_healthy(connected):
+    """Redis dropped the lock while A's refresh was out: B refreshed the same token first, A is told "revoked"."""
+    requests_seen = []
+
+    def b_refreshes_meanwhile():
+        redis.Redis.from_url(django_settings.REDIS_URL).delete(tokens.LOCK_NAME)  # A's lock is gone
+        tokens.refresh(Settings.load(), "refresh-1")  # B takes the lock, spends refresh-1 and stores its pair
+
+    def token_endpoint(request):
+        requests_seen.append(request)
+        if len(requests_seen) == 1:  # A's request is out
+            b_refreshes_meanwhile()  # B's request is the second; amoCRM answers it first
+            return 401, {}, json.dumps(REVOKED)  # refresh-1 is spent by the time A's is processed
+        return 200, {}, json.dumps(token_reply("access-b", "refresh-b"))
+
+    responses.add_callback(responses.POST, TOKEN_URL, callback=token_endpoint)
+
+    tokens.refresh(connected, "refresh-1")  # A
+
+    stored = Settings.load()
+    assert stored.state == ConnectionState.CONNECTED
+    assert stored.refresh_token == "refresh-b"
+    assert connected.refresh_token == "refresh-b"
+
+
+@responses.activate
+def test_the_new_pair_is_saved_before_the_token_request_is_even_logged(connected, monkeypatch):
+    stored_when_logged = []
+    log = request_log.record
+
+    def record(method, url, *args, **kwargs):
+        if url == TOKEN_URL:
+            stored_when_logged.append(Settings.load().refresh_token)
+        log(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(request_log, "record", record)
+    responses.post(TOKEN_URL, json=token_reply("access-2", "refresh-2"))
+
+    tokens.refresh(connected, "refresh-1")
+
+    assert stored_when_logged == ["refresh-2"]
+
+
+def test_the_refresh_lock_outlives_the_slowest_refresh():
+    slowest = 3 * (transport.SLOT_WAIT + sum(transport.TIMEOUT))  # refresh, subdomain lookup, refresh again
+
+    assert tokens.LOCK_TIMEOUT > slowest
+
+
+@responses.activate
+def test_it_never_refreshes_a_connection_switched_off_in_amocrm(connected):
+    connected.mark_disconnected()
+
+    with pytest.raises(AmoError):
+        tokens.refresh(connected, "refresh-1")
+
+    assert len(responses.calls) == 0
+    assert Settings.load().state == ConnectionState.DISCONNECTED

@@ -155,6 +155,20 @@ def test_a_bad_body_is_400_json(client, conn, deal, body):
     assert response.json()["ok"] is False
 
 
+@pytest.mark.parametrize("field", ["updated_at", "last_modified"])
+@pytest.mark.parametrize("at", ["999999999999999999", "253402300800"])  # far past year 9999; its first second
+def test_a_time_no_date_can_hold_is_refused_with_400(client, conn, deal, field, at):
+    response = _post(client, conn, hook_body("update", 555, pipeline_id=SALES, status_id=WON, **{field: at}))
+
+    assert response.status_code == 400
+
+
+def test_a_time_no_date_can_hold_is_not_stored(client, conn, deal):
+    _post(client, conn, hook_body("update", 555, pipeline_id=SALES, status_id=WON, updated_at="999999999999999999"))
+
+    assert not WebhookEvent.objects.exists()
+
+
 def test_an_oversized_body_is_400_json(client, conn, deal):
     response = _post(client, conn, status_hook(lead_id=555) + "&pad=" + "x" * (1024 * 1024))
 

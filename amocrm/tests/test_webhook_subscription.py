@@ -5,6 +5,7 @@ import hmac
 
 import pytest
 import requests
+import responses
 
 from amocrm.api import client
 from amocrm.models import ConnectionState, Settings
@@ -122,6 +123,22 @@ def test_it_removes_the_webhook_when_amocrm_reports_a_disconnect(client, conn, s
     assert response.status_code == 200
     assert Settings.load().state == ConnectionState.DISCONNECTED
     assert hooks(sandbox) == []
+
+
+def test_a_disconnect_is_recorded_before_the_webhook_removal_is_tried(client, conn, sandbox):
+    webhook_subscription.subscribe(conn)
+    state_while_unsubscribing = []
+
+    def listing(request):
+        state_while_unsubscribing.append(Settings.load().state)
+        return 204, {}, ""
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.add_passthru(sandbox.url)
+        mocked.add_callback(responses.GET, f"{sandbox.url}/api/v4/webhooks", callback=listing)
+        _disconnect_hook(client, conn, sandbox)
+
+    assert state_while_unsubscribing == [ConnectionState.DISCONNECTED]
 
 
 def test_a_disconnect_completes_when_amocrm_already_refuses_the_token(client, conn, sandbox):

@@ -3,19 +3,23 @@
 Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 """
 
+import copy
 import logging
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from amocrm.api import client, oauth
 from amocrm.api.answers import Account
+from amocrm.api.budget import interactive
 from amocrm.api.errors import AmoError
-from amocrm.models import Platform, Settings
+from amocrm.models import ConnectionState, Platform, Settings
 from amocrm.views import oauth_state
 from amocrm.views.access import staff_only
 
@@ -86,9 +90,19 @@ def _callback_response(request: HttpRequest) -> HttpResponse:
     return _to_settings()
 
 
+@interactive
 def _connect(code: str, referer: str, platform: str) -> Account:
-    """Exchange the code, then store tokens, domain and account together or not at all."""
+    """Exchange the code and read the account, then store tokens, domain and account together or not at all.
+
+    amoCRM is asked with an unsaved copy of the row, so no row lock is held across a network call (on SQLite a
+    write transaction would hold up every lead insert meanwhile).
+    """
     pair = oauth.exchange_code(Settings.load(), code, referer)
+    trial = copy.copy(Settings.load())
+    trial.long_lived_token, trial.domain, trial.state = "", referer, ConnectionState.CONNECTED
+    trial.access_token, trial.refresh_token = pair.access_token, pair.refresh_token
+    trial.access_token_expires_at = timezone.now() + timedelta(seconds=pair.expires_in)
+    account = client.get_account(trial)
     with transaction.atomic():
         conn = Settings.load_for_update()
         conn.store_tokens(pair.access_token, pair.refresh_token, pair.expires_in)
@@ -96,6 +110,5 @@ def _connect(code: str, referer: str, platform: str) -> Account:
         conn.platform = PLATFORM_BY_PARAM.get(platform, conn.platform)
         conn.long_lived_token = ""  # connecting with OAuth replaces a pasted long-lived token
         conn.save(update_fields=["domain", "platform", "long_lived_token", "updated_at"])
-        account = client.get_account(conn)
         conn.mark_connected(account.id, account.name)
     return account

@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse, QueryDict
 from django.views.decorators.http import require_GET
 
 from amocrm.api import client
+from amocrm.api.budget import interactive
 from amocrm.api.client import MAX_PAGE_SIZE
 from amocrm.api.errors import AmoError, ErrorKind
 from amocrm.models import Settings
@@ -31,6 +32,7 @@ def _amo_error_json(error: AmoError) -> JsonResponse:
 
 @require_GET
 @staff_only_json
+@interactive
 def test(request: HttpRequest) -> JsonResponse:
     """GET /api/amocrm/test: one cheap call that proves the connection works."""
     try:
@@ -57,6 +59,7 @@ def _page_and_limit(query: QueryDict) -> tuple[int, int]:
 
 @require_GET
 @staff_only_json
+@interactive
 def leads(request: HttpRequest) -> JsonResponse:
     """GET /api/amocrm/leads?page=&limit=&query=: the account's deals, one page at a time."""
     try:

@@ -5,6 +5,7 @@ URL must match, and the account must be the connected one. The answer comes at o
 applies the events. Reference: https://www.amocrm.ru/developers/content/crm_platform/webhooks-format
 """
 
+import copy
 import hashlib
 import hmac
 import logging
@@ -16,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from amocrm import tasks
+from amocrm.api import budget
 from amocrm.models import Settings
 from amocrm.sync import subscription, webhook_payload, webhooks
 from amocrm.sync.webhook_payload import BadPayload, WebhookAccount
@@ -23,6 +25,8 @@ from amocrm.sync.webhook_payload import BadPayload, WebhookAccount
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# amoCRM waits for this hook's answer; the best-effort unsubscribe gets a few seconds at most.
+DISCONNECT_SECONDS = 5.0
 
 
 @csrf_exempt
@@ -100,7 +104,9 @@ def disconnect(request: HttpRequest) -> JsonResponse:
     if conn.account_id and account_id != str(conn.account_id):
         # Signed, but for another account that installed the integration: ours stays connected.
         return JsonResponse({"ok": True, "ignored": "not the connected account"})
-    subscription.unsubscribe_on_disconnect(conn)  # while the state still lets the call go out
-    conn.mark_disconnected()
+    connected_until_now = copy.copy(conn)  # still carries the connected state: the unsubscribe may go out with it
+    conn.mark_disconnected()  # recorded first: whatever the unsubscribe meets, the disconnect is not lost
     logger.info("amoCRM switched the integration off for account %s", account_id)
+    with budget.within(DISCONNECT_SECONDS):
+        subscription.unsubscribe_on_disconnect(connected_until_now)
     return JsonResponse({"ok": True})

@@ -58,7 +58,7 @@ def _reconnect(conn: Settings) -> None:
 
 
 def _resume(conn: Settings) -> None:
-    conn.record_success()
+    conn.resume_sending()  # a lead went through, or staff pressed Test
 
 
 def _retry_refused(conn: Settings) -> None:

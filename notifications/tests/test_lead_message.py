@@ -1,5 +1,8 @@
 """The text of a new lead's message: every field, escaped for Telegram's HTML, and the deal link."""
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 from django.utils import translation
 
@@ -48,6 +51,89 @@ def test_it_cuts_a_very_long_message_to_fit_telegrams_limit():
 
     assert len(text) < 4096
     assert "x" * 1999 + "…" in text
+
+
+DEAL_URL = "https://acoustic.amocrm.ru/leads/detail/987654321"
+
+
+class _Visible(HTMLParser):
+    """What Telegram counts: the text after its HTML entities are parsed (tags gone, &amp; one character)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text, self.open_tags = "", []
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.open_tags.append(tag)
+
+    def handle_endtag(self, tag) -> None:
+        if self.open_tags and self.open_tags[-1] == tag:
+            self.open_tags.pop()
+
+
+def _parsed(text: str) -> _Visible:
+    parsed = _Visible()
+    parsed.feed(text)
+    parsed.close()
+    return parsed
+
+
+def _telegram_length(text: str) -> int:
+    return len(_parsed(text).text.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units
+
+
+@pytest.fixture
+def longest_lead() -> Lead:
+    """Every field as long as the form allows, full of characters that escaping makes longer."""
+    utm = {name: "&" * 255 for name in ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")}
+    return _lead(name="Ж&" * 100, email="a&" * 100 + "@example.uz", source="s" * 50, product_id="p&" * 50,
+                 message="😀&<" * 1666, page_url="https://acoustic.uz/?" + "&a=1" * 494,
+                 referrer="https://google.com/?" + "&q=1" * 495, **utm)  # fmt: skip
+
+
+def test_the_longest_lead_the_form_allows_fits_one_telegram_message(longest_lead):
+    text = lead_text(longest_lead, DEAL_URL)
+
+    assert _telegram_length(text) <= 4096
+
+
+def test_it_fits_even_counted_before_telegram_parses_its_html(longest_lead):
+    text = lead_text(longest_lead, DEAL_URL)
+
+    assert len(text.encode("utf-16-le")) // 2 <= 4096
+
+
+def test_a_message_cut_to_fit_keeps_the_deal_link(longest_lead):
+    text = lead_text(longest_lead, DEAL_URL)
+
+    assert text.splitlines()[-1] == f'<b>amoCRM:</b> <a href="{DEAL_URL}">open the deal</a>'
+
+
+def test_a_message_cut_to_fit_says_so_with_an_ellipsis(longest_lead):
+    text = lead_text(longest_lead, DEAL_URL)
+
+    assert text.splitlines()[-2].endswith("…")
+
+
+def test_a_message_cut_to_fit_leaves_no_tag_open(longest_lead):
+    text = lead_text(longest_lead, DEAL_URL)
+
+    assert _parsed(text).open_tags == []
+
+
+def test_a_message_cut_to_fit_never_splits_an_escaped_character(longest_lead):
+    body = lead_text(longest_lead, DEAL_URL).rsplit("\n", 1)[0]
+
+    assert re.search(r"&[a-z]*…", body) is None
+
+
+def test_a_message_that_fits_is_not_cut():
+    text = lead_text(_lead(message="Salom"), DEAL_URL)
+
+    assert "…" not in text
 
 
 def test_it_adds_the_link_to_the_deal():
