@@ -253,6 +253,17 @@ if not 0 <= AMOCRM_RATE_MARGIN <= 1:
         f"AMOCRM_RATE_MARGIN is malformed: expected a fraction from 0 to 1, got {env.str('AMOCRM_RATE_MARGIN')!r}"
     )
 
+# While amoCRM refuses new deals (402/403), one waiting lead is tried this often to see whether it takes them again.
+try:
+    AMOCRM_PAUSED_TRY_MINUTES = env.int("AMOCRM_PAUSED_TRY_MINUTES", default=10)
+except ValueError:
+    AMOCRM_PAUSED_TRY_MINUTES = 0  # reported just below
+if AMOCRM_PAUSED_TRY_MINUTES < 1:
+    _config_errors.append(
+        f"AMOCRM_PAUSED_TRY_MINUTES is malformed: expected whole minutes, at least 1, "
+        f"got {env.str('AMOCRM_PAUSED_TRY_MINUTES')!r}"
+    )
+
 # Telegram, alerts and monitoring. The bot token and chats are data (admin -> Telegram settings).
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org").rstrip("/")
 # Alert when the oldest lead still on its way to amoCRM is older than this.

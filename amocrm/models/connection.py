@@ -17,10 +17,14 @@ from acoustic.singleton import SingletonModel
 # Refresh tokens live 3 months and are replaced at every refresh.
 # Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
-# While sending is paused (402/403), one due lead is tried this often, across all processes, to find out whether
-# amoCRM takes deals again: a read cannot tell, as amoCRM keeps reads open for 30 days after a 402.
-# Reference: https://www.amocrm.ru/developers/content/api/recommendations
-SENDING_PROBE_EVERY = timedelta(minutes=10)
+
+
+def sending_probe_every() -> timedelta:
+    """While sending is paused (402/403), one due lead is tried this often (AMOCRM_PAUSED_TRY_MINUTES, 10), across
+    all processes, to find out whether amoCRM takes deals again: a read cannot tell, as amoCRM keeps reads open for
+    30 days after a 402. Reference: https://www.amocrm.ru/developers/content/api/recommendations
+    """
+    return timedelta(minutes=django_settings.AMOCRM_PAUSED_TRY_MINUTES)
 
 
 class Platform(models.TextChoices):
@@ -255,11 +259,11 @@ class Settings(SingletonModel):
         self.save(update_fields=["state", "last_error", "last_error_at", "updated_at"])
 
     def record_success(self) -> None:
-        # Not a reason to resume sending: a read works for 30 days after a 402 (see SENDING_PROBE_EVERY).
+        # Not a reason to resume sending: a read works for 30 days after a 402 (see sending_probe_every).
         Settings.objects.filter(pk=1).update(last_success_at=timezone.now())
 
     def pause_sending(self, reason: str) -> None:
-        """amoCRM refuses new deals: stop sending; the first lead is tried SENDING_PROBE_EVERY from now."""
+        """amoCRM refuses new deals: stop sending; the first lead is tried sending_probe_every() from now."""
         self.sending_paused_reason, self.sending_probe_at = reason, timezone.now()
         Settings.objects.filter(pk=1).update(sending_paused_reason=reason, sending_probe_at=self.sending_probe_at)
 
@@ -268,13 +272,13 @@ class Settings(SingletonModel):
         Settings.objects.filter(pk=1).update(sending_paused_reason="", sending_probe_at=None)
 
     def sending_probe_due(self, now: datetime) -> bool:
-        return self.sending_probe_at is None or now - self.sending_probe_at >= SENDING_PROBE_EVERY
+        return self.sending_probe_at is None or now - self.sending_probe_at >= sending_probe_every()
 
     @classmethod
     def claim_sending_probe(cls) -> bool:
-        """While paused, True for one caller per SENDING_PROBE_EVERY across all processes: it may try one lead."""
+        """While paused, True for one caller per sending_probe_every() across all processes: it may try one lead."""
         now = timezone.now()
-        due = models.Q(sending_probe_at__isnull=True) | models.Q(sending_probe_at__lte=now - SENDING_PROBE_EVERY)
+        due = models.Q(sending_probe_at__isnull=True) | models.Q(sending_probe_at__lte=now - sending_probe_every())
         return cls.objects.filter(due, pk=1).exclude(sending_paused_reason="").update(sending_probe_at=now) == 1
 
     def record_error(self, message: str) -> None:

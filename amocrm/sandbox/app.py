@@ -61,7 +61,7 @@ class SandboxApp:
         return reply
 
     def _through_gateway(self, req: Request, scope: str) -> Reply:
-        reply = self.faults.before(scope)
+        reply = self.faults.before(scope, req.method)
         if reply is not None:
             return reply
         reply = self._api(req) if scope == "api" else self._oauth(req)

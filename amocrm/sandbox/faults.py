@@ -33,6 +33,9 @@ class FaultConfig:
     block_after: int = 10  # this many 429s within block_window seconds -> 403 on everything; 0 never blocks
     block_window: float = 60.0
     faults_on_oauth: bool = False  # also inject faults on /oauth2/* (the rate limit stays API-only)
+    # The subscription has ended: every write is refused with 402, reads still work (amoCRM keeps the account
+    # readable for a while after it ends). Reference: https://developers.kommo.com/docs/http-codes
+    payment_required: bool = False
     seed: int | None = None
 
     def updated(self, changes: dict[str, Any]) -> "FaultConfig":
@@ -66,8 +69,8 @@ def _check(key: str, value: Any) -> None:
         raise ValueError("error_statuses must be a non-empty list of 5xx codes")
     if key == "rate_limit_body" and value not in ("html", "json"):
         raise ValueError("rate_limit_body must be html or json")
-    if key == "faults_on_oauth" and not isinstance(value, bool):
-        raise ValueError("faults_on_oauth must be true or false")
+    if key in ("faults_on_oauth", "payment_required") and not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false")
     if key == "seed" and not (value is None or (isinstance(value, int) and not isinstance(value, bool))):
         raise ValueError("seed must be an integer or null")
 
@@ -104,13 +107,16 @@ class Faults:
     def applies_to(self, scope: str) -> bool:
         return scope == "api" or self.config.faults_on_oauth
 
-    def before(self, scope: str) -> Reply | None:
-        """A blocked integration gets 403 everywhere; then forced 429, rate limit, injected errors."""
+    def before(self, scope: str, method: str = "GET") -> Reply | None:
+        """A blocked integration gets 403 everywhere; an unpaid account 402 on writes; then forced 429, rate limit,
+        injected errors."""
         with self._lock:
             if self.blocked:
                 return html(pages.gateway_page(403), 403)
             if not self.applies_to(scope):
                 return None
+            if scope == "api" and self.config.payment_required and method != "GET":
+                return problem(402, "Payment required")
             if self._take("force_429_next") or self._chance(self.config.force_429_rate):
                 return self._too_many()
             if scope == "api" and self._over_rate():

@@ -229,3 +229,15 @@ def test_only_one_process_tries_a_lead_in_ten_minutes():
     first, second = Settings.claim_sending_probe(), Settings.claim_sending_probe()
 
     assert (first, second) == (True, False)
+
+
+@pytest.mark.django_db
+def test_the_wait_before_a_lead_is_tried_while_paused_is_a_setting(sandbox, conn, settings):
+    settings.AMOCRM_PAUSED_TRY_MINUTES = 1
+    conn.pause_sending("Payment required")
+    Settings.objects.filter(pk=1).update(sending_probe_at=timezone.now() - timedelta(minutes=1, seconds=1))
+    new_lead()
+
+    batch.deliver_due()
+
+    assert len(deals(sandbox)) == 1
