@@ -3,18 +3,18 @@ and the stages it went through. lead_list.py mixes these into the lead admin.
 """
 
 from django.contrib import admin
-from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from amocrm.models import LOST_STATUS_ID, WON_STATUS_ID, DealStage, Delivery, Outcome
+from amocrm.models import DealStage, Delivery, Outcome
+from amocrm.sync import outcomes
 from leads.models import Lead
 
 _STATUS = "amocrm_delivery__deal_stage__status_id"
-_DELETED = "amocrm_delivery__deal_stage__deleted_at"
 NOT_IN_AMOCRM = "not_in_amocrm"
 _ANSWER_TIME = ExpressionWrapper(
     F("amocrm_delivery__deal_stage__first_changed_at") - F("created_at"), output_field=DurationField()
@@ -30,16 +30,10 @@ class DealOutcomeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
         value = self.value()
-        if value == Outcome.WON:
-            return queryset.filter(**{_STATUS: WON_STATUS_ID, f"{_DELETED}__isnull": True})
-        if value == Outcome.LOST:
-            return queryset.filter(**{_STATUS: LOST_STATUS_ID, f"{_DELETED}__isnull": True})
-        if value == Outcome.IN_PROGRESS:
-            in_amocrm = queryset.filter(amocrm_delivery__amocrm_lead_id__isnull=False)
-            closed = Q(**{f"{_STATUS}__in": [WON_STATUS_ID, LOST_STATUS_ID]}) | Q(**{f"{_DELETED}__isnull": False})
-            return in_amocrm.exclude(closed)
+        if value in outcomes.BY_OUTCOME:
+            return queryset.filter(outcomes.BY_OUTCOME[value])
         if value == NOT_IN_AMOCRM:
-            return queryset.filter(Q(amocrm_delivery__isnull=True) | Q(amocrm_delivery__amocrm_lead_id__isnull=True))
+            return queryset.filter(outcomes.NOT_IN_AMOCRM)
         return queryset
 
 
