@@ -19,12 +19,14 @@ class Median(Aggregate):
     output_field = FloatField()
 
 
+def in_aggregate() -> dict[str, Aggregate]:
+    """The median as an aggregate for the caller's own GROUP BY, where the database has one (PostgreSQL)."""
+    return {"median": Median(AnswerSeconds())} if connection.vendor == "postgresql" else {}
+
+
 def median_answer_seconds(leads: QuerySet[Lead], by: str) -> dict[str, float]:
-    """{group: median seconds from form to first stage change}, over the leads that were answered."""
+    """{group: median seconds from form to first stage change}, over the leads that were answered (no PostgreSQL)."""
     answered = leads.order_by().annotate(answer=AnswerSeconds()).filter(answer__isnull=False)
-    if connection.vendor == "postgresql":
-        rows = answered.values(group=F(by)).annotate(median=Median("answer")).values_list("group", "median")
-        return dict(rows)
     return _medians_by_window(answered, by)
 
 
