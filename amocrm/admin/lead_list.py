@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from amocrm import tasks
 from amocrm.admin.deal_columns import DealOutcomeFilter, DealStageColumns, DealStageFields, delivery_of
+from amocrm.admin.export import LeadExportMixin
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.admin import LeadAdmin
 from leads.models import Lead
@@ -26,7 +27,7 @@ class DeliveryInline(DealStageFields, admin.StackedInline):
         return False
 
 
-class LeadWithDeliveryAdmin(DealStageColumns, LeadAdmin):
+class LeadWithDeliveryAdmin(LeadExportMixin, DealStageColumns, LeadAdmin):
     list_display = (
         *LeadAdmin.list_display, "delivery_state", "delivery_attempts", "delivery_error", "deal_link", "deal_stage",
         "answered_in",
