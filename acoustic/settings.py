@@ -239,6 +239,16 @@ if ALERT_UNDELIVERED_MINUTES < 1:
         f"ALERT_UNDELIVERED_MINUTES is malformed: expected whole minutes, at least 1, "
         f"got {env.str('ALERT_UNDELIVERED_MINUTES')!r}"
     )
+# Alert when a delivered lead's deal is still in its first stage after this many minutes of working hours.
+try:
+    UNANSWERED_ALERT_MINUTES = env.int("UNANSWERED_ALERT_MINUTES", default=15)
+except ValueError:
+    UNANSWERED_ALERT_MINUTES = 0  # reported just below
+if UNANSWERED_ALERT_MINUTES < 1:
+    _config_errors.append(
+        f"UNANSWERED_ALERT_MINUTES is malformed: expected whole minutes, at least 1, "
+        f"got {env.str('UNANSWERED_ALERT_MINUTES')!r}"
+    )
 # Bearer token for GET /metrics; unset turns /metrics off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
 CELERY_BEAT_SCHEDULE.update({
