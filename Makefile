@@ -19,13 +19,16 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(STAMP)
 
-# Development: DEBUG on, the amoCRM sandbox instead of amoCRM (override either from the environment).
+# Development: DEBUG on, the amoCRM sandbox and the Telegram stand-in instead of the real ones (override from the
+# environment).
 run: export DEBUG ?= 1
 run: export AMOCRM_SANDBOX_URL ?= http://127.0.0.1:8001
+run: export TELEGRAM_API_URL ?= http://127.0.0.1:8002
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py dev_admin
-	@echo "Lead form: http://127.0.0.1:8000/   amoCRM sandbox: $(AMOCRM_SANDBOX_URL)/   Ctrl-C stops everything."
+	@echo "Lead form: http://127.0.0.1:8000/   amoCRM sandbox: $(AMOCRM_SANDBOX_URL)/   Telegram stand-in: $(TELEGRAM_API_URL)/"
+	@echo "Ctrl-C stops everything."
 	$(BIN)/honcho -f Procfile.dev start
 
 # Uses DATABASE_URL / REDIS_URL when set (PostgreSQL, Redis); SQLite and the embedded Redis otherwise.

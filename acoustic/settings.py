@@ -348,6 +348,8 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
         "urllib3": {"level": "INFO"},
+        # Beat says "Sending due task" at INFO for every run (every 15 s); its warnings and errors still show.
+        "celery.beat": {"level": "WARNING"},
     },
 }
 # Celery workers keep this configuration instead of installing their own root handler.
