@@ -51,6 +51,9 @@ SITE_URL = (_required("SITE_URL", env.str, dev_default="http://127.0.0.1:8000") 
 if SITE_URL and not re.match(r"^https?://[^/\s]+$", SITE_URL):
     _config_errors.append(f"SITE_URL is malformed: expected a base URL like https://acoustic.uz, got {SITE_URL!r}")
 
+# The site's name, shown in the admin's header and page titles.
+SITE_NAME = env.str("SITE_NAME", default="Acoustic.uz")
+
 # Encryption at rest: the first key encrypts, every key decrypts (rotate by prepending a new key).
 FERNET_KEYS = _required("FERNET_KEYS", env.list, dev_default=[SECRET_KEY])
 
@@ -101,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "acoustic.context_processors.site_name",
             ],
         },
     },
@@ -348,6 +352,8 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
         "urllib3": {"level": "INFO"},
+        # django-axes announces itself at INFO in every process, management commands included; its warnings still show.
+        "axes.apps": {"level": "WARNING"},
         # Beat says "Sending due task" at INFO for every run (every 15 s); its warnings and errors still show.
         "celery.beat": {"level": "WARNING"},
     },
