@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "acoustic.axes_app.AxesConfig",  # django-axes, its admin section named in words
     "corsheaders",
     "acoustic",
     "django_ratelimit",
