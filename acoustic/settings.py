@@ -233,26 +233,23 @@ if not 0 <= AMOCRM_RATE_MARGIN <= 1:
 
 # Telegram, alerts and monitoring. The bot token and chats are data (admin -> Telegram settings).
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org").rstrip("/")
+
+
+def _whole_minutes(name: str, default: int) -> int:
+    """A number of minutes, at least 1; anything else is reported as a configuration error."""
+    try:
+        minutes = env.int(name, default=default)
+    except ValueError:
+        minutes = 0
+    if minutes < 1:
+        _config_errors.append(f"{name} is malformed: expected whole minutes, at least 1, got {env.str(name)!r}")
+    return minutes
+
+
 # Alert when the oldest lead still on its way to amoCRM is older than this.
-try:
-    ALERT_UNDELIVERED_MINUTES = env.int("ALERT_UNDELIVERED_MINUTES", default=10)
-except ValueError:
-    ALERT_UNDELIVERED_MINUTES = 0  # reported just below
-if ALERT_UNDELIVERED_MINUTES < 1:
-    _config_errors.append(
-        f"ALERT_UNDELIVERED_MINUTES is malformed: expected whole minutes, at least 1, "
-        f"got {env.str('ALERT_UNDELIVERED_MINUTES')!r}"
-    )
+ALERT_UNDELIVERED_MINUTES = _whole_minutes("ALERT_UNDELIVERED_MINUTES", 10)
 # Alert when a delivered lead's deal is still in its first stage after this many minutes of working hours.
-try:
-    UNANSWERED_ALERT_MINUTES = env.int("UNANSWERED_ALERT_MINUTES", default=15)
-except ValueError:
-    UNANSWERED_ALERT_MINUTES = 0  # reported just below
-if UNANSWERED_ALERT_MINUTES < 1:
-    _config_errors.append(
-        f"UNANSWERED_ALERT_MINUTES is malformed: expected whole minutes, at least 1, "
-        f"got {env.str('UNANSWERED_ALERT_MINUTES')!r}"
-    )
+UNANSWERED_ALERT_MINUTES = _whole_minutes("UNANSWERED_ALERT_MINUTES", 15)
 # Bearer token for GET /metrics; unset turns /metrics off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
 CELERY_BEAT_SCHEDULE.update({
