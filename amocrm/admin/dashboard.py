@@ -68,8 +68,8 @@ def index(request: HttpRequest, extra_context: dict | None = None) -> HttpRespon
 
 def dashboard_context(period: figures.Period, today: date, source: str, sources: list[str]) -> dict:
     per_day = figures.leads_per_day(period, source)
-    by_source = figures.breakdown(period, "source", source)
-    by_campaign = figures.breakdown(period, "utm_campaign", source)
+    groups = figures.breakdowns(period, source)
+    by_source, by_campaign = groups["source"], groups["utm_campaign"]
     colours = charts.source_colours(list(dict.fromkeys([row.name for row in by_source] + sources)))
     unanswered, unanswered_count = figures.unanswered(period, source)
     base_url = Settings.load().base_url

@@ -7,7 +7,8 @@ leads in Python, so the page stays fast with hundreds of thousands of leads (ben
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -16,9 +17,11 @@ from amocrm.admin import answer_median
 from amocrm.delivery.stats import UNDELIVERED
 from amocrm.models import DeliveryState
 from amocrm.sync import outcomes
+from amocrm.sync.outcomes import AnswerSeconds
 from leads.models import Lead
 
 UNANSWERED_SHOWN = 20
+BREAKDOWNS = ("source", "utm_campaign")
 _STATE = "amocrm_delivery__state"
 WAITING = Q(amocrm_delivery__isnull=True) | Q(**{f"{_STATE}__in": UNDELIVERED})
 NEEDS_ATTENTION = Q(**{_STATE: DeliveryState.NEEDS_ATTENTION})
@@ -117,23 +120,55 @@ def leads_per_day(period: Period, source: str = "") -> dict[date, dict[str, int]
 
 
 def breakdown(period: Period, by: str, source: str = "") -> list[GroupRow]:
-    """Leads by `by` (source or utm_campaign): won, lost, in progress, and the median answer time; largest first."""
+    """Leads by `by` (source or utm_campaign): won, lost, in progress, the median answer time; largest first.
+
+    Any database; on PostgreSQL `breakdowns` does both groupings in one pass instead.
+    """
     rows = leads_in(period, source).order_by().values(group=F(by))
     counted = rows.annotate(
         leads=Count("id"),
         won=Count("id", filter=outcomes.WON),
         lost=Count("id", filter=outcomes.LOST),
         in_progress=Count("id", filter=outcomes.IN_PROGRESS),
-        **answer_median.in_aggregate(),
     )
-    counted = list(counted)
-    medians = {} if counted and "median" in counted[0] else answer_median.median_answer_seconds(rows, by)
+    medians = answer_median.median_answer_seconds(leads_in(period, source), by)
     groups = [
-        GroupRow(row["group"], row["leads"], row["won"], row["lost"], row["in_progress"],
-                 row.get("median", medians.get(row["group"])))
+        GroupRow(row["group"], row["leads"], row["won"], row["lost"], row["in_progress"], medians.get(row["group"]))
         for row in counted
-    ]  # fmt: skip
+    ]
     return sorted(groups, key=lambda row: (-row.leads, row.name))
+
+
+def breakdowns(period: Period, source: str = "") -> dict[str, list[GroupRow]]:
+    """The breakdowns by source and by UTM campaign: on PostgreSQL from one scan of the period's leads."""
+    if connection.vendor == "postgresql":
+        return _breakdowns_in_one_pass(period, source)
+    return {by: breakdown(period, by, source) for by in BREAKDOWNS}
+
+
+def _breakdowns_in_one_pass(period: Period, source: str) -> dict[str, list[GroupRow]]:
+    rows = leads_in(period, source).order_by().annotate(
+        won=_flag(outcomes.WON), lost=_flag(outcomes.LOST), in_progress=_flag(outcomes.IN_PROGRESS),
+        answer=AnswerSeconds(),
+    )  # fmt: skip
+    inner, params = rows.values(*BREAKDOWNS, "won", "lost", "in_progress", "answer").query.sql_with_params()
+    sql = f"""
+        SELECT GROUPING(source), CASE WHEN GROUPING(source) = 0 THEN source ELSE utm_campaign END, COUNT(*),
+               COUNT(*) FILTER (WHERE won), COUNT(*) FILTER (WHERE lost), COUNT(*) FILTER (WHERE in_progress),
+               PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY answer)
+        FROM ({inner}) AS period_leads
+        GROUP BY GROUPING SETS ((source), (utm_campaign))
+    """  # noqa: S608 - `inner` is SQL Django compiled, its values are parameters
+    found: dict[str, list[GroupRow]] = {by: [] for by in BREAKDOWNS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for by_campaign, *figures in cursor.fetchall():
+            found[BREAKDOWNS[by_campaign]].append(GroupRow(*figures))
+    return {by: sorted(groups, key=lambda row: (-row.leads, row.name)) for by, groups in found.items()}
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def unanswered(period: Period, source: str = "", limit: int = UNANSWERED_SHOWN) -> tuple[list[Lead], int]:

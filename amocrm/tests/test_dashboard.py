@@ -40,19 +40,19 @@ def by_name(rows: list[figures.GroupRow]) -> dict[str, figures.GroupRow]:
 
 
 def test_it_counts_the_leads_of_each_source(ads, period):
-    rows = by_name(figures.breakdown(period, "source"))
+    rows = by_name(figures.breakdowns(period)["source"])
 
     assert (rows["google"].leads, rows["instagram"].leads) == (3, 1)
 
 
 def test_it_counts_won_lost_and_in_progress(ads, period):
-    google = by_name(figures.breakdown(period, "source"))["google"]
+    google = by_name(figures.breakdowns(period)["source"])["google"]
 
     assert (google.won, google.lost, google.in_progress) == (1, 1, 1)
 
 
 def test_it_takes_the_median_answer_time_in_the_database(ads, period):
-    google = by_name(figures.breakdown(period, "source"))["google"]
+    google = by_name(figures.breakdowns(period)["source"])["google"]
 
     assert google.median_answer_seconds == pytest.approx(20 * 60, abs=1)
 
@@ -60,25 +60,33 @@ def test_it_takes_the_median_answer_time_in_the_database(ads, period):
 def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(ads, period, now):
     answer(deliver(make_lead(now - DAY, "google"), 300), timedelta(minutes=40))
 
-    google = by_name(figures.breakdown(period, "source"))["google"]
+    google = by_name(figures.breakdowns(period)["source"])["google"]
 
     assert google.median_answer_seconds == pytest.approx(30 * 60, abs=1)
 
 
 def test_a_source_never_answered_has_no_median(ads, period):
-    instagram = by_name(figures.breakdown(period, "source"))["instagram"]
+    instagram = by_name(figures.breakdowns(period)["source"])["instagram"]
 
     assert instagram.median_answer_seconds is None
 
 
+def test_a_campaign_left_empty_is_a_group_of_its_own(ads, period, now):
+    make_lead(now - DAY, "google")
+
+    rows = by_name(figures.breakdowns(period)["utm_campaign"])
+
+    assert rows[""].leads == 1
+
+
 def test_it_groups_by_campaign(ads, period):
-    spring = by_name(figures.breakdown(period, "utm_campaign"))["spring"]
+    spring = by_name(figures.breakdowns(period)["utm_campaign"])["spring"]
 
     assert spring.leads == 4
 
 
 def test_conversion_is_won_over_all_leads(ads, period):
-    google = by_name(figures.breakdown(period, "source"))["google"]
+    google = by_name(figures.breakdowns(period)["source"])["google"]
 
     assert google.conversion == pytest.approx(100 / 3)
 
@@ -121,7 +129,7 @@ def test_the_unanswered_list_has_delivered_deals_nobody_moved(ads, period):
 
 
 def test_a_source_filter_narrows_every_figure(ads, period):
-    rows = figures.breakdown(period, "source", source="instagram")
+    rows = figures.breakdowns(period, source="instagram")["source"]
 
     assert [row.name for row in rows] == ["instagram"]
 
