@@ -7,6 +7,8 @@ from celery import Celery
 from django.core.cache import cache
 from django.db import transaction
 
+from acoustic.redis_breaker import redis_breaker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acoustic.settings")
 
 app = Celery("acoustic")
@@ -36,12 +38,8 @@ def enqueue_once_on_commit(task) -> None:
     """
 
     def send() -> None:
-        try:
-            if not cache.add(_waiting_key(task), 1, WAITING_TTL):
-                return  # the waiting task will see what was just committed
-        except Exception:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave the work to the sweeper
-            logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
-        _send(task, ())
+        if not _one_is_waiting(task):
+            _send(task, ())
 
     transaction.on_commit(send)
 
@@ -53,9 +51,7 @@ def publish_each_or_run(task, args_list: list[tuple], run_here) -> int:
     Returns how many were queued (the rest ran here).
     """
     for position, args in enumerate(args_list):
-        try:
-            task.apply_async(args=args, retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure: do the work here instead
+        if not _published(task, args):
             logger.warning("Broker unavailable; %d of %s run in the sweeper", len(args_list) - position, task.name)
             for rest in args_list[position:]:
                 run_here(*rest)
@@ -63,9 +59,34 @@ def publish_each_or_run(task, args_list: list[tuple], run_here) -> int:
     return len(args_list)
 
 
+def _published(task, args: tuple) -> bool:
+    """False when the broker refused or timed out, or timed out a moment ago (the breaker skips it a while)."""
+    if redis_breaker.is_open():
+        return False
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception as error:  # noqa: BLE001 - any broker failure must not reach the caller
+        redis_breaker.failed(error)
+        logger.info("Publishing %s failed: %s", task.name, error)
+        return False
+    return True
+
+
 def mark_started(task) -> None:
     """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
     cache.delete(_waiting_key(task))
+
+
+def _one_is_waiting(task) -> bool:
+    """Marks one as waiting unless one is already; False when Redis cannot say."""
+    if redis_breaker.is_open():
+        return False
+    try:
+        return not cache.add(_waiting_key(task), 1, WAITING_TTL)
+    except Exception as error:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave it to the sweeper
+        redis_breaker.failed(error)  # a timeout: _send and the next requests skip Redis for a while
+        logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
+        return False
 
 
 def _waiting_key(task) -> str:
@@ -73,7 +94,5 @@ def _waiting_key(task) -> str:
 
 
 def _send(task, args: tuple) -> None:
-    try:
-        task.apply_async(args=args, retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure must not reach the caller
-        logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
+    if not _published(task, args):
+        logger.warning("Could not queue %s%r; the sweeper will pick it up", task.name, args)

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from acoustic.request_id import current_request_id
 
 REDACTED = "[REDACTED]"
-# Values that are secrets whatever the context: OAuth tokens, the integration secret, the authorization code.
-_SECRET_KEYS = r"access_token|refresh_token|client_secret|code"
+# Values that are secrets whatever the context: OAuth tokens, the integration secret, the authorization code, the
+# disconnect hook's signature (an HMAC of the integration secret).
+_SECRET_KEYS = r"access_token|refresh_token|client_secret|code|signature"
 _SECRET_KEY = re.compile(rf"(?i){_SECRET_KEYS}")
 
 _BEARER = re.compile(r"(?i)\b(Bearer)\s+[\w\-.~+/]+=*")
@@ -21,6 +22,11 @@ _BEARER = re.compile(r"(?i)\b(Bearer)\s+[\w\-.~+/]+=*")
 _QUOTED_VALUE = re.compile(rf"""(?i)(["'](?:{_SECRET_KEYS})["']\s*:\s*)(["'])(?:\\.|(?!\2).)*\2""")
 # Query strings and form bodies: ?code=…&, access_token=… (not error_code=… or postcode=…).
 _PARAM_VALUE = re.compile(rf"(?i)(?<![\w-])((?:{_SECRET_KEYS})=)[^&\s\"'#]+")
+# The same inside a URL-encoded URL, e.g. the login page's ?next=/api/amocrm/callback%3Fcode%3D…%26state%3D…: after
+# "?", "&" or their encodings, up to the next encoded "&".
+_ENCODED_PARAM_VALUE = re.compile(rf"(?i)((?:(?<![\w-])|(?<=%3F)|(?<=%26))(?:{_SECRET_KEYS})%3D)(?:(?!%26)[^&\s\"'#])+")
+# amoCRM's deal webhooks come to /api/amocrm/webhook/<secret>: the path itself is the secret.
+_WEBHOOK_PATH = re.compile(r"(/api/amocrm/webhook/)[^/?#\s\"']+")
 # amoCRM's access tokens are JWTs: mask one wherever it turns up on its own.
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 # E.164-like numbers: "+998901234567", "+998 90 123 45 67", "%2B998…" (URL-encoded), or 11–15 bare digits
@@ -59,10 +65,13 @@ def _mask_search_query(match: re.Match) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with bearer tokens, secret parameters, JWTs and all but the last 2 digits of phones masked."""
+    """`text` with bearer tokens, secret parameters, the webhook's secret path, JWTs and all but the last 2 digits of
+    phones masked."""
     text = _BEARER.sub(rf"\1 {REDACTED}", text)
     text = _QUOTED_VALUE.sub(rf"\1\2{REDACTED}\2", text)
     text = _PARAM_VALUE.sub(rf"\1{REDACTED}", text)
+    text = _ENCODED_PARAM_VALUE.sub(rf"\1{REDACTED}", text)
+    text = _WEBHOOK_PATH.sub(rf"\1{REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
     text = _PHONE.sub(_mask_phone, text)
     return _SEARCH_QUERY.sub(_mask_search_query, text)

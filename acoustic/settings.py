@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from corsheaders.defaults import default_headers
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,12 +51,27 @@ ALLOWED_HOSTS = _required("ALLOWED_HOSTS", env.list, dev_default=["127.0.0.1", "
 SITE_URL = (_required("SITE_URL", env.str, dev_default="http://127.0.0.1:8000") or "").rstrip("/")
 if SITE_URL and not re.match(r"^https?://[^/\s]+$", SITE_URL):
     _config_errors.append(f"SITE_URL is malformed: expected a base URL like https://acoustic.uz, got {SITE_URL!r}")
+elif SITE_URL and not DEBUG and not SITE_URL.startswith("https://"):
+    _config_errors.append(
+        "SITE_URL is malformed: it must start with https:// when DEBUG is off (amoCRM's OAuth redirect and webhooks), "
+        f"got {SITE_URL!r}"
+    )
 
 # The site's name, shown in the admin's header and page titles.
 SITE_NAME = env.str("SITE_NAME", default="Acoustic.uz")
 
-# Encryption at rest: the first key encrypts, every key decrypts (rotate by prepending a new key).
+# Encryption at rest: the first key encrypts, every key decrypts (rotate: README, rotate_encryption_keys).
 FERNET_KEYS = _required("FERNET_KEYS", env.list, dev_default=[SECRET_KEY])
+# Production keys are real Fernet keys (django-fernet-fields would derive one from any passphrase). A bad key is named
+# by its place only: the line must not print a secret.
+_bad_keys = [str(n) for n, key in enumerate(FERNET_KEYS or [], 1) if not re.fullmatch(r"[A-Za-z0-9_-]{43}=", key)]
+if _bad_keys and not DEBUG:
+    _config_errors.append(
+        f"FERNET_KEYS is malformed: {'keys' if len(_bad_keys) > 1 else 'key'} {', '.join(_bad_keys)} of "
+        f"{len(FERNET_KEYS)} {'are not Fernet keys' if len(_bad_keys) > 1 else 'is not a Fernet key'} (32 url-safe "
+        'base64 bytes; make one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())")'
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -75,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "acoustic.request_id.request_id_middleware",
+    # A stored secret no key in FERNET_KEYS opens: 503 with the reason (a page in the admin), never a 500.
+    "acoustic.unreadable_secrets.UnreadableSecretsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,26 +148,26 @@ if DATABASES.get("default", {}).get("ENGINE", "").endswith("postgresql"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Redis: broker, cache and rate limits. Without REDIS_URL the bundled redis-server runs on a Unix socket.
-REDIS_URL = env.str("REDIS_URL", default="")
+# Redis: broker, cache and rate limits. Production names its server; development and tests (DEBUG on) without
+# REDIS_URL get the bundled redis-server on a Unix socket.
+REDIS_URL = _required("REDIS_URL", env.str, dev_default="") or ""
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     _config_errors.append(f"REDIS_URL is malformed: expected redis://host:port/db, got {REDIS_URL!r}")
-if not REDIS_URL:
+if not REDIS_URL and DEBUG:
     from acoustic import embedded_redis
 
-    _socket = embedded_redis.ensure_running(RUN_DIR)
-    REDIS_URL = f"unix://{_socket}"
-    CELERY_BROKER_URL = f"redis+socket://{_socket}"
-else:
-    CELERY_BROKER_URL = REDIS_URL
+    REDIS_URL = f"unix://{embedded_redis.ensure_running(RUN_DIR)}"
+# kombu names a Unix socket redis+socket:// (the embedded Redis, `make run` and the tests hand it on as unix://).
+CELERY_BROKER_URL = re.sub(r"^unix://", "redis+socket://", REDIS_URL)
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "acoustic",
-        # A Redis outage must not turn the lead form into a 500; the rate limiter then fails open.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        # Redis answers in a millisecond: a silent one (paused, overloaded, a half-open link) must not hold a lead
+        # form for long. The first timeout trips acoustic.redis_breaker, and the request path then skips Redis.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 
@@ -165,8 +183,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    # A publish follows a cache call that just succeeded (or is skipped by acoustic.redis_breaker): it waits this
+    # long only if Redis stops answering in between. The workers' BRPOP is not bound by it (kombu's event loop).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
     # A publish tries the broker once: kombu would retry for about 6 s, holding up every lead form while Redis is
     # down. A task that is not queued loses nothing: a periodic sweep finds its work. (Workers reconnect by
     # their own loop, broker_connection_retry, which this does not touch.)
@@ -177,6 +197,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE: dict = {
     # Leads: dispatches every stored lead whose own run of the task was lost (broker outage, dead worker).
     "leads-dispatch": {"task": "leads.tasks.dispatch_leads", "schedule": 15.0},
+    # Leads: idempotency keys older than 7 days stop matching (leads/idempotency.py).
+    "leads-forget-idempotency-keys": {"task": "leads.tasks.forget_idempotency_keys", "schedule": 24 * 60 * 60},
     # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
     "amocrm-keep-tokens-alive": {"task": "amocrm.tasks.keep_tokens_alive", "schedule": 24 * 60 * 60},
     # Two-way sync: deal stages changed in amoCRM that no webhook brought (and webhook events left unapplied).
@@ -206,6 +228,8 @@ for _proxy in TRUSTED_PROXIES:
 # CORS and CSRF: the public site may post leads from another origin.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/leads/?$"
+# The site script sends each lead with an Idempotency-Key header (leads/idempotency.py).
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # amoCRM: the local sandbox instead of the real hosts (development and tests only).

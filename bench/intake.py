@@ -1,4 +1,5 @@
-"""POST /api/leads under concurrency, side by side with a bare view that only inserts one row (issue 2: ≤ 1.3×).
+"""POST /api/leads under concurrency, side by side with a bare view that only inserts one row (issue 2: ≤ 1.3×), and
+with an Idempotency-Key on every request (the key's check may cost at most 10% of the intake's throughput).
 
 How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; LEAD_RATE_LIMIT is
 switched off for the server it starts):
@@ -16,10 +17,13 @@ switched off for the server it starts):
     dropdb -h 127.0.0.1 -U postgres acoustic_bench_intake
     # where the time goes (pip install pyinstrument into .venv first; it is not a project requirement)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --profile 500
+    # the Idempotency-Key's CPU cost in-process, which other load on a shared machine hardly moves
+    REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --cpu 3000
 
 It migrates a fresh database in a temp dir, serves bench.intake_wsgi with gunicorn (sync workers, like
-production), warms up, then sends the same number of requests to /api/leads and /bench/bare in alternating
-rounds and prints req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
+production), warms up, then sends the same number of requests to /api/leads without a key, to /api/leads with a
+new Idempotency-Key each (as the site script sends every lead) and to /bench/bare, in rotating rounds, and prints
+req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
 
 No worker runs. A stored lead queues leads.tasks.dispatch_leads unless one is already waiting, so without a worker
 one waits nearly all the time and most requests publish nothing (as when workers are busy). --idle-worker takes each
@@ -33,10 +37,12 @@ import itertools
 import json
 import multiprocessing
 import os
+import random
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,7 +56,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 INTAKE, BARE = "/api/leads", "/bench/bare"
+KEYED = INTAKE + " +key"  # the same endpoint, each request with its own Idempotency-Key
 GOAL_RATIO = 1.3
+GOAL_KEY_COST = 1.10
 CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
 WAITING_MARK = "acoustic:1:celery:waiting:{task}"  # acoustic.celery's mark, under the cache's KEY_PREFIX and version
 # As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
@@ -94,6 +102,8 @@ def main() -> None:
             if args.idle_worker:
                 worker.start()
             run_load(args, port)
+        if args.cpu:
+            cpu_cost(env, args.cpu)
         if args.profile:
             profile(env, args.profile)
     finally:
@@ -120,6 +130,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", help="default $REDIS_URL")
     parser.add_argument("--no-debug", action="store_true", help="serve with DEBUG off, as in production")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N in-process requests each")
+    parser.add_argument("--cpu", type=int, default=0, metavar="N", help="CPU time of N in-process requests, ± key")
     parser.add_argument("--idle-worker", action="store_true", help="take queued tasks at once, as idle workers do")
     parser.add_argument("--keep-queue", action="store_true", help="leave the queued tasks in Redis")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
@@ -176,22 +187,27 @@ def start_gunicorn(env: dict[str, str], workdir: Path, args: argparse.Namespace)
 
 def run_load(args: argparse.Namespace, port: int) -> None:
     print(f"warming up: {args.warmup} requests each")
-    phase(port, INTAKE, args.warmup, args.concurrency)
-    phase(port, BARE, args.warmup, args.concurrency)
-    totals = {INTAKE: Sample(), BARE: Sample()}
+    targets = [INTAKE, KEYED, BARE]
+    for target in targets:
+        phase(port, target, args.warmup, args.concurrency)
+    totals = {target: Sample() for target in targets}
+    key_costs = []  # per round: the intake's throughput without a key over with one, measured minutes apart at most
     per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
     for number, count in enumerate(per_round):
-        order = (INTAKE, BARE) if number % 2 == 0 else (BARE, INTAKE)
-        for path in order:
-            totals[path].add(phase(port, path, count, args.concurrency))
+        rounds = {}
+        for target in targets[number % 3 :] + targets[: number % 3]:  # each target first in turn
+            rounds[target] = phase(port, target, count, args.concurrency)
+            totals[target].add(rounds[target])
+        key_costs.append(rounds[INTAKE].rate / rounds[KEYED].rate if rounds[KEYED].rate else float("inf"))
     report(args, totals)
+    report_key_cost(totals, key_costs)
 
 
-def phase(port: int, path: str, count: int, concurrency: int) -> Sample:
-    """`count` requests to `path` from `concurrency` threads; wall time from the first send to the last answer."""
+def phase(port: int, target: str, count: int, concurrency: int) -> Sample:
+    """`count` requests to `target` from `concurrency` threads; wall time from the first send to the last answer."""
     tickets = itertools.count()  # next() on it is atomic under the GIL
     samples = [Sample() for _ in range(concurrency)]
-    threads = [threading.Thread(target=client, args=(port, path, count, tickets, s)) for s in samples]
+    threads = [threading.Thread(target=client, args=(port, target, count, tickets, s)) for s in samples]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -203,12 +219,13 @@ def phase(port: int, path: str, count: int, concurrency: int) -> Sample:
     return total
 
 
-def client(port: int, path: str, count: int, tickets: itertools.count, sample: Sample) -> None:
+def client(port: int, target: str, count: int, tickets: itertools.count, sample: Sample) -> None:
     while (number := next(tickets)) < count:
-        body = lead_body(number) if path == INTAKE else b""
+        body = lead_body(number) if target != BARE else b""
+        key = {"Idempotency-Key": secrets.token_hex(16)} if target == KEYED else {}
         started = time.perf_counter()
         try:
-            status, _ = post(port, path, body)
+            status, _ = post(port, target.split()[0], body, key)
         except OSError as error:
             status = type(error).__name__
         sample.latencies.append(time.perf_counter() - started)
@@ -216,11 +233,11 @@ def client(port: int, path: str, count: int, tickets: itertools.count, sample: S
             sample.errors[str(status)] = sample.errors.get(str(status), 0) + 1
 
 
-def post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+def post(port: int, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     # A fresh connection per request: gunicorn's sync workers close every connection after answering.
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", path, body, HEADERS)
+        conn.request("POST", path, body, {**HEADERS, **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -249,39 +266,48 @@ def lead_body(number: int) -> bytes:
 
 
 def report(args: argparse.Namespace, totals: dict[str, Sample]) -> None:
-    intake, bare = totals[INTAKE], totals[BARE]
+    intake, keyed, bare = totals[INTAKE], totals[KEYED], totals[BARE]
     url = urlsplit(args.database_url or "sqlite://")
     database = f"{url.scheme}{' ?' + url.query if url.query else ''}" if args.database_url else "SQLite (temp file)"
     print(f"\n{args.requests} requests per endpoint, {args.concurrency} client threads, {args.rounds} alternating "
           f"rounds, gunicorn -w {args.workers} (sync, config {args.gunicorn_config or 'none'}), "
           f"DEBUG={'off' if args.no_debug else 'on'}, database {database}")  # fmt: skip
-    print(f"{'endpoint':<18}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for name, sample in (("POST " + INTAKE, intake), ("POST " + BARE, bare)):
+    print(f"{'endpoint':<23}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, sample in (("POST " + INTAKE, intake), ("POST " + KEYED, keyed), ("POST " + BARE, bare)):
         errors = sum(sample.errors.values())
-        print(f"{name:<18}{len(sample.latencies):>10}{errors:>8}{sample.rate:>10.1f}"
+        print(f"{name:<23}{len(sample.latencies):>10}{errors:>8}{sample.rate:>10.1f}"
               f"{sample.percentile(50):>10.1f}{sample.percentile(99):>10.1f}")  # fmt: skip
         if sample.errors:
-            print(f"{'':<18}errors: {sample.errors}")
+            print(f"{'':<23}errors: {sample.errors}")
     ratios = [
         ("p50 latency (intake / bare)", intake.percentile(50) / bare.percentile(50), True),
         ("throughput (bare / intake)", bare.rate / intake.rate if intake.rate else float("inf"), True),
         ("p99 latency (intake / bare)", intake.percentile(99) / bare.percentile(99), False),
     ]
     for label, ratio, has_goal in ratios:
-        goal = f"  goal ≤ {GOAL_RATIO}: {verdict(ratio)}" if has_goal else ""
+        goal = f"  goal ≤ {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)}" if has_goal else ""
         print(f"ratio {label:<28}{ratio:>6.2f}{goal}")
+    ratio = bare.rate / keyed.rate if keyed.rate else float("inf")
+    print(
+        f"ratio {'throughput (bare / intake +key)':<28}{ratio:>6.2f}  goal ≤ {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)}"
+    )
 
 
-def verdict(ratio: float) -> str:
-    return "met" if ratio <= GOAL_RATIO else "NOT met"
+def report_key_cost(totals: dict[str, Sample], key_costs: list[float]) -> None:
+    """The Idempotency-Key's cost: overall, and the median of the rounds (robust to other load on the machine)."""
+    overall = totals[INTAKE].rate / totals[KEYED].rate if totals[KEYED].rate else float("inf")
+    median = statistics.median(key_costs)
+    print(f"idempotency key: intake throughput without / with a key: {overall:.2f} overall, {median:.2f} median of "
+          f"{len(key_costs)} rounds (range {min(key_costs):.2f}-{max(key_costs):.2f})  "
+          f"goal ≤ {GOAL_KEY_COST}: {verdict(median, GOAL_KEY_COST)}")  # fmt: skip
 
 
-def profile(env: dict[str, str], count: int) -> None:
-    """In-process, through Django's test client: the same view and middleware, without gunicorn and sockets."""
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        sys.exit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument (not a project requirement)")
+def verdict(ratio: float, goal: float) -> str:
+    return "met" if ratio <= goal else "NOT met"
+
+
+def in_process_client(env: dict[str, str]):
+    """Django's test client in this process: the same view and middleware, without gunicorn and sockets."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -291,7 +317,41 @@ def profile(env: dict[str, str], count: int) -> None:
     from django.test import Client
 
     settings.ROOT_URLCONF = "bench.bare_urls"
-    web = Client(REMOTE_ADDR=HOST, HTTP_HOST=HOST, HTTP_USER_AGENT="bench/intake")
+    return Client(REMOTE_ADDR=HOST, HTTP_HOST=HOST, HTTP_USER_AGENT="bench/intake")
+
+
+def cpu_cost(env: dict[str, str], count: int) -> None:
+    """CPU time of this process per POST /api/leads, alternately without and with a new Idempotency-Key.
+
+    Unlike the wall-clock rounds, other load on a shared machine hardly moves it. With SQLite the database's work
+    is done in this process too; PostgreSQL's is not counted.
+    """
+    web, spent = in_process_client(env), {INTAKE: 0.0, KEYED: 0.0}
+    # In random order: a strict alternation lines up with whatever recurs (the garbage collector, the dispatch
+    # task's publish every few seconds) and charges it to one side.
+    order = [INTAKE] * (50 + count) + [KEYED] * (50 + count)
+    random.Random(7).shuffle(order)
+    for number, target in enumerate(order):  # the first 100 warm up: imports, URL resolver, connections
+        key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
+        started = time.process_time()
+        response = web.post(INTAKE, lead_body(number), content_type="application/json", secure=True, **key)
+        if number >= 100:
+            spent[target] += time.process_time() - started
+        if response.status_code != 201:
+            sys.exit(f"POST {target} answered {response.status_code}: {response.content[:300]!r}")
+    plain, keyed = (spent[target] / count * 1000 for target in (INTAKE, KEYED))
+    cost = keyed / plain
+    print(f"\nCPU per request in-process ({count} each, in random order): without a key {plain:.3f} ms, with a key "
+          f"{keyed:.3f} ms: {cost:.3f}×  goal ≤ {GOAL_KEY_COST}: {verdict(cost, GOAL_KEY_COST)}")  # fmt: skip
+
+
+def profile(env: dict[str, str], count: int) -> None:
+    """In-process, through Django's test client, profiled with pyinstrument."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        sys.exit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument (not a project requirement)")
+    web = in_process_client(env)
     for path in (INTAKE, BARE):
         for number in range(50):  # warm up: imports, URL resolver, connections
             response = web.post(path, lead_body(number), content_type="application/json", secure=True)

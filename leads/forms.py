@@ -2,13 +2,36 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from leads.models import IntakeSettings
 from leads.phones import InvalidPhone, normalize_phone
 
 # Bots fill every field they see; people never see this one.
 HONEYPOT_FIELD = "website"
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+CLICK_ID_FIELDS = ("gclid", "yclid", "fbclid")
 # Fields the site passes along unseen: hidden in the HTML form, filled from its query string.
-TRACKING_FIELDS = ("source", "product_id", "page_url", "referrer", *UTM_FIELDS)
+TRACKING_FIELDS = ("source", "product_id", "page_url", "referrer", *UTM_FIELDS, *CLICK_ID_FIELDS)
+# What a checkbox, a JSON boolean or a script may send for "no"; any other non-blank value means it was ticked.
+_NOT_GIVEN = frozenset({"", "0", "false", "off", "no"})
+
+
+def _hidden(max_length: int) -> forms.CharField:
+    return forms.CharField(required=False, max_length=max_length, widget=forms.HiddenInput)
+
+
+class ConsentCheckbox(forms.CheckboxInput):
+    def value_from_datadict(self, data, files, name) -> str:
+        # Django's checkbox takes "0" or "off" for ticked; the value goes to ConsentField as sent instead.
+        return data.get(name, "")
+
+
+class ConsentField(forms.BooleanField):
+    widget = ConsentCheckbox
+
+    def to_python(self, value) -> bool:
+        if isinstance(value, str):
+            return value.strip().lower() not in _NOT_GIVEN
+        return bool(value)
 
 
 class LeadForm(forms.Form):
@@ -16,25 +39,52 @@ class LeadForm(forms.Form):
     phone = forms.CharField(label=_("Phone number"), max_length=64)
     email = forms.EmailField(label=_("Email"), required=False, max_length=254)
     message = forms.CharField(label=_("Message"), required=False, max_length=5000, widget=forms.Textarea)
+    consent = ConsentField(label=_("I agree to the processing of my personal data"), required=False)
     source = forms.SlugField(required=False, max_length=50, widget=forms.HiddenInput)
-    product_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    page_url = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
-    referrer = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
-    utm_source = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-    utm_medium = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-    utm_campaign = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-    utm_content = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-    utm_term = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    product_id = _hidden(100)
+    page_url = _hidden(2000)
+    referrer = _hidden(2000)
+    landing_page = _hidden(2000)
+    utm_source = _hidden(255)
+    utm_medium = _hidden(255)
+    utm_campaign = _hidden(255)
+    utm_content = _hidden(255)
+    utm_term = _hidden(255)
+    first_referrer = _hidden(2000)
+    first_landing_page = _hidden(2000)
+    first_utm_source = _hidden(255)
+    first_utm_medium = _hidden(255)
+    first_utm_campaign = _hidden(255)
+    first_utm_content = _hidden(255)
+    first_utm_term = _hidden(255)
+    gclid = _hidden(255)
+    yclid = _hidden(255)
+    fbclid = _hidden(255)
+    ym_uid = _hidden(100)
+    ga_client_id = _hidden(100)
     website = forms.CharField(required=False, max_length=2000, label=_("Leave this field empty"))
 
+    def __init__(self, *args, intake: IntakeSettings | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.intake = intake or IntakeSettings.cached()
+        self.phone_as_typed = ""
+
     def clean_phone(self) -> str:
+        # Kept as typed but trimmed, as its length was checked: padding never makes it longer than its column.
+        self.phone_as_typed = self.cleaned_data["phone"]
         try:
-            return normalize_phone(self.cleaned_data["phone"])
+            return normalize_phone(self.phone_as_typed)
         except InvalidPhone as error:
             raise ValidationError(error.args[0], code="invalid") from error
 
     def clean_source(self) -> str:
         return self.cleaned_data["source"] or "contact_form"
+
+    def clean_consent(self) -> bool:
+        given = self.cleaned_data["consent"]
+        if self.intake.consent_required and not given:
+            raise ValidationError(_("Please agree to the processing of your personal data."), code="required")
+        return given
 
     def is_bot(self) -> bool:
         return bool(self.data.get(HONEYPOT_FIELD))

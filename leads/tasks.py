@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from acoustic.celery import mark_started
-from leads import dispatch
+from leads import dispatch, idempotency
 
 
 @shared_task(acks_late=True)
@@ -11,3 +11,9 @@ def dispatch_leads() -> int:
     """Send lead_stored for every lead still waiting; queued after an intake (one at a time) and every 15 s by beat."""
     mark_started(dispatch_leads)  # before looking for leads: one committed after this queues another run
     return dispatch.dispatch_waiting()
+
+
+@shared_task
+def forget_idempotency_keys() -> int:
+    """Daily: clear idempotency keys older than 7 days, so the unique index holds only a week of keys."""
+    return idempotency.forget_expired_keys()

@@ -1,6 +1,7 @@
 """What /healthz checks: the parts without which leads are lost or stuck, and the amoCRM connection.
 
-The database, Redis and the broker decide the answer (503 if any fails). amoCRM's state is reported but never
+The database, Redis, the broker and the stored secrets (every encrypted value must open with a key in FERNET_KEYS)
+decide the answer (503 if any fails). amoCRM's state is reported but never
 fails the check: while amoCRM is disconnected the site still stores every lead and sends it once reconnected, and
 restarting the container would not help (the Telegram alerts tell staff instead).
 """
@@ -13,11 +14,12 @@ from django.conf import settings
 from django.db import connection
 
 from acoustic.celery import app
+from acoustic.encryption import describe, unreadable_rows
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
 
-REQUIRED = ("database", "redis", "broker")
+REQUIRED = ("database", "redis", "broker", "secrets")
 TIMEOUT = 2  # seconds per probe: a load balancer's health check must answer promptly
 
 
@@ -25,7 +27,8 @@ def checks() -> dict[str, str]:
     """Each part's state: "ok" or "error: <what>", and amoCRM's connection state."""
     found = {"database": _probe("database", _database), "redis": _probe("redis", _redis)}
     found["broker"] = _probe("broker", _broker)
-    found["amocrm"] = amocrm_state() if found["database"] == "ok" else "unknown"
+    found["secrets"] = secrets_state() if found["database"] == "ok" else "unknown"
+    found["amocrm"] = amocrm_state() if found["secrets"] == "ok" else "unknown"
     return found
 
 
@@ -37,6 +40,12 @@ def amocrm_state() -> str:
     """connected, not_connected, needs_reconnect or disconnected; "paused" while amoCRM refuses deals."""
     conn = Settings.load()
     return "paused" if conn.sending_paused_reason else conn.state
+
+
+def secrets_state() -> str:
+    """ "ok", or "error: no key in FERNET_KEYS opens <model> pk <pk> (<fields>)": the reason, never a value."""
+    rows = unreadable_rows()
+    return f"error: {describe(rows)}" if rows else "ok"
 
 
 def _probe(name: str, check: Callable[[], None]) -> str:

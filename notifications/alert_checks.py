@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from acoustic.encryption import list_rows, unreadable_rows
 from amocrm.api import request_log
 from amocrm.delivery import stats
 from amocrm.models import ConnectionState, Delivery, DeliveryState, Settings
@@ -103,6 +104,17 @@ def error_rate_high(conn: Settings, now: datetime) -> Finding | None:
     }  # fmt: skip
     todo = _("See the latest errors at %(url)s. If amoCRM itself is down, leads wait and are sent once it is back.")
     return Finding(what, todo % {"url": settings_page()})
+
+
+def secrets_unreadable(now: datetime) -> Finding | None:
+    """Not one of CHECKS: it needs no amoCRM settings row, which may be the very thing no key opens."""
+    rows = unreadable_rows()
+    if not rows:
+        return None
+    what = _("No key in FERNET_KEYS opens %(rows)s, so that part of the site has stopped.") % {"rows": list_rows(rows)}
+    todo = _("Put the old key back in FERNET_KEYS and run `python manage.py rotate_encryption_keys`, or run it "
+             "with --clear-unreadable and enter those secrets again. Leads are kept meanwhile.")  # fmt: skip
+    return Finding(what, todo)
 
 
 def settings_page() -> str:

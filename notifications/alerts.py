@@ -5,6 +5,7 @@ lasts, and once more when it clears. The Alert rows show the state in the admin;
 import html
 from datetime import datetime, timedelta
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import formats, timezone, translation
@@ -13,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from amocrm.models import Settings
 from notifications import sending
-from notifications.alert_checks import CHECKS, Finding
-from notifications.models import Alert, MessageKind, TelegramSettings
+from notifications.alert_checks import CHECKS, Finding, secrets_unreadable
+from notifications.models import Alert, AlertKind, MessageKind, TelegramSettings
 
 REPEAT_AFTER = timedelta(minutes=30)
 
@@ -22,9 +23,13 @@ REPEAT_AFTER = timedelta(minutes=30)
 def evaluate_alerts(now: datetime | None = None) -> list[str]:
     """Check every condition once; returns the kinds of the alerts now active."""
     now = now or timezone.now()
-    conn = Settings.load()
     with translation.override(settings.LANGUAGE_CODE):
-        for kind, check in CHECKS.items():
+        update_alert(AlertKind.UNREADABLE_SECRETS, secrets_unreadable(now), now)
+        try:
+            conn = Settings.load()
+        except InvalidToken:
+            conn = None  # the connection's own conditions cannot be judged: they keep their last state
+        for kind, check in CHECKS.items() if conn is not None else ():
             update_alert(kind, check(conn, now), now)
     return list(Alert.objects.filter(active=True).values_list("kind", flat=True))
 
@@ -58,7 +63,10 @@ def _resolve(alert: Alert, now: datetime) -> None:
 
 def _announce(alert: Alert, text: str) -> bool:
     """Store the message to the alerts chat (check_alerts sends it); False when alerts are off or go nowhere."""
-    conf = TelegramSettings.load()
+    try:
+        conf = TelegramSettings.load()
+    except InvalidToken:
+        return False  # the bot token itself cannot be read: the Alerts list in the admin still shows it
     if not conf.sends_alerts:
         return False
     sending.store(MessageKind.ALERT, conf.alerts_chat_id, text, alert=alert)

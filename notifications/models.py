@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from fernet_fields import EncryptedTextField
 
 from acoustic.backoff import backoff_delay
+from acoustic.encryption import EncryptedTextField
 from acoustic.leased_work import LeasedWork
 from acoustic.singleton import SingletonModel
 
@@ -148,6 +148,7 @@ class AlertKind(models.TextChoices):
     UNDELIVERED = "undelivered", _("Leads are not reaching amoCRM")
     TOKEN_EXPIRING = "token_expiring", _("amoCRM token ends soon")
     ERROR_RATE = "error_rate", _("Many amoCRM requests fail")
+    UNREADABLE_SECRETS = "unreadable_secrets", _("Stored secrets cannot be decrypted")
 
 
 class Alert(models.Model):

@@ -5,8 +5,10 @@ Both run in a worker (the lead's dispatch, the delivery's push), never in the re
 
 import logging
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 
+from acoustic.encryption import explain, unreadable_rows
 from amocrm.models import Delivery
 from leads.models import Lead
 from notifications import sending, tasks
@@ -17,7 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 def queue_lead_message(sender, lead: Lead, **kwargs) -> None:
-    conf = TelegramSettings.objects.filter(pk=1).first()  # a plain read on every lead: no row, no Telegram
+    try:
+        conf = TelegramSettings.objects.filter(pk=1).first()  # a plain read on every lead: no row, no Telegram
+    except InvalidToken:  # a notification must never cost a lead: amoCRM still gets it
+        logger.error("No Telegram message for lead %s: %s", lead.pk, explain(unreadable_rows()))
+        return
     if conf is None or not conf.sends_leads:
         return
     try:

@@ -7,9 +7,11 @@ or picked up by the sweeper while a worker still has it is sent once.
 import logging
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from acoustic.encryption import explain, unreadable_rows
 from notifications import transport
 from notifications.models import (
     ALERT_KINDS,
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # A deal link waits for its lead message to be sent; it looks again after this long at the least.
 WAIT_FOR_LEAD_MESSAGE = timedelta(seconds=15)
+# A bot token no key opens needs staff (rotate_encryption_keys); look again now and then, without counting attempts.
+WAIT_FOR_READABLE_TOKEN = timedelta(minutes=10)
 
 
 def store(kind: str, chat_id: str, text: str, *, lead_id: int | None = None, alert: Alert | None = None) -> int:
@@ -42,7 +46,13 @@ def deliver(message_id: int) -> None:
     if message.kind in EDITED_KIND and (wait := _wait_for_original(message)):
         message.schedule_retry(_("Waiting for the message it edits to be sent first."), wait)
         return
-    conf = TelegramSettings.load()
+    try:
+        conf = TelegramSettings.load()
+    except InvalidToken:
+        reason = explain(unreadable_rows())
+        logger.error("Telegram message %s waits: %s", message.id, reason)
+        message.schedule_retry(reason, WAIT_FOR_READABLE_TOKEN, counted=False)
+        return
     if not _switched_on(conf, message):
         message.mark_failed(_("Not sent: switched off in the Telegram settings."))
         return

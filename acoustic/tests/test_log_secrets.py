@@ -92,3 +92,40 @@ def test_it_logs_no_secret_token_code_or_phone_through_oauth_and_delivery(admin_
     assert "/oauth2/access_token" in text and "/api/v4/leads/complex" in text  # the round trip was logged
     secrets = [sandbox.client_secret, code, first.access_token, first.refresh_token, last.access_token]
     assert [s for s in [*secrets, last.refresh_token, *PHONE_FORMS] if s in text] == []
+
+
+def log_request_line(path: str, status: int) -> None:
+    """What the development server (django.server) and gunicorn's access log write for a request: its full URL."""
+    logging.getLogger("django.server").info('"GET %s HTTP/1.1" %s 0', path, status)
+
+
+def test_it_logs_no_webhook_secret_from_the_webhook_path(client):
+    secret = Settings.load().webhook_secret
+
+    with everything_logged() as logs:
+        client.post(f"/api/amocrm/webhook/{secret}", "not a webhook", content_type="text/plain")
+    text = logs.getvalue()
+
+    assert "/api/amocrm/webhook/[REDACTED]" in text  # Django's "Bad Request: <path>" line
+    assert secret not in text
+
+
+def test_it_logs_no_signature_of_the_disconnect_hook(client):
+    signature = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    path = f"/api/amocrm/disconnect?client_uuid=c0ffee&signature={signature}&account_id=31234567"
+
+    with everything_logged() as logs:
+        log_request_line(path, client.get(path).status_code)
+
+    assert signature not in logs.getvalue()
+
+
+def test_it_logs_no_code_carried_url_encoded_in_a_next_parameter(client):
+    code = "def50200a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8"
+    login = client.get(f"/api/amocrm/callback?code={code}&state=s1")["Location"]  # staff only: to the login page
+
+    with everything_logged() as logs:
+        log_request_line(login, client.get(login).status_code)
+
+    assert "next=" in logs.getvalue()
+    assert code not in logs.getvalue()

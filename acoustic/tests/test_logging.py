@@ -130,3 +130,21 @@ def test_it_leaves_the_request_id_alone():
     made = masked(record("ok", request_id="7f3c9a10-2b44-4c1e-9d8a-123456789012"))
 
     assert made.request_id == "7f3c9a10-2b44-4c1e-9d8a-123456789012"
+
+
+def test_it_masks_the_webhook_secret_in_its_path():
+    masked = redact("POST /api/amocrm/webhook/Zx8_secret-Value HTTP/1.1")
+
+    assert masked == "POST /api/amocrm/webhook/[REDACTED] HTTP/1.1"
+
+
+def test_it_masks_the_disconnect_hooks_signature():
+    assert redact("/api/amocrm/disconnect?client_uuid=u&signature=9f86d08&account_id=1") == (
+        "/api/amocrm/disconnect?client_uuid=u&signature=[REDACTED]&account_id=1"
+    )
+
+
+def test_it_masks_a_code_url_encoded_inside_a_next_parameter():
+    assert redact("/admin/login/?next=/api/amocrm/callback%3Fcode%3Ddef502%2Bsecret%26state%3Ds1") == (
+        "/admin/login/?next=/api/amocrm/callback%3Fcode%3D[REDACTED]%26state%3Ds1"
+    )

@@ -1,12 +1,13 @@
 """Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is queued once."""
 
 import pytest
+import redis
 import redis.connection
 from celery import Celery, shared_task
 from django.test import override_settings
 from kombu.exceptions import OperationalError
 
-from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started
+from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started, publish_each_or_run
 
 
 @shared_task(name="tests.sweep_everything")
@@ -63,6 +64,23 @@ def test_it_queues_when_redis_cannot_say_whether_one_waits(db, published, django
     assert "Could not check for a waiting tests.sweep_everything" in caplog.text
 
 
+def test_a_publish_that_timed_out_keeps_the_next_ones_from_waiting_on_the_broker(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    attempts = []
+
+    def broker_silent(args, retry):
+        attempts.append(args)
+        raise OperationalError("Timeout reading from socket") from redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_silent)
+
+    for number in range(3):
+        commit(django_capture_on_commit_callbacks, enqueue_on_commit, number)
+
+    assert attempts == [(0,)]
+
+
 def test_a_broker_outage_is_logged_not_raised(db, monkeypatch, django_capture_on_commit_callbacks, caplog):
     def broker_down(args, retry):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -89,3 +107,35 @@ def test_a_publish_to_a_broker_that_refuses_connections_tries_once(monkeypatch):
         publish_nowhere.apply_async(retry=False)
 
     assert len(attempts) == 1  # kombu's default is three, about 6 s, while the lead form waits
+
+
+def test_a_sweep_does_the_rest_of_its_work_itself_once_the_broker_refuses(monkeypatch):
+    published, ran_here = [], []
+
+    def refuses_the_second(args, retry):
+        if published:
+            raise ConnectionError("Connection refused")
+        published.append(args)
+
+    monkeypatch.setattr(sweep_everything, "apply_async", refuses_the_second)
+
+    queued = publish_each_or_run(sweep_everything, [(1,), (2,), (3,)], run_here=ran_here.append)
+
+    assert queued == 1
+    assert ran_here == [2, 3]
+
+
+def test_a_sweep_after_a_publish_timed_out_does_its_work_without_waiting_on_the_broker(monkeypatch):
+    attempts, ran_here = [], []
+
+    def broker_silent(args, retry):
+        attempts.append(args)
+        raise OperationalError("Timeout reading from socket") from redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_silent)
+
+    publish_each_or_run(sweep_everything, [(1,)], run_here=ran_here.append)
+    publish_each_or_run(sweep_everything, [(2,), (3,)], run_here=ran_here.append)
+
+    assert attempts == [(1,)]
+    assert ran_here == [1, 2, 3]

@@ -9,9 +9,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "x" * 50,
-    "FERNET_KEYS": "a-fernet-key",
+    "FERNET_KEYS": "Vq3w8n0yKQbUu0W1Zb6nq7mVw3v1oQ0bq0dM6Yx2LkA=,1dH0x0bq9wWc0qvJZ7zA8Zr0rY9q0sWk0y0aB6c3d9E=",
     "ALLOWED_HOSTS": "acoustic.uz",
     "SITE_URL": "https://acoustic.uz",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # never connected to: `check` only loads the settings
 }
 
 
@@ -80,7 +81,37 @@ def test_it_names_a_malformed_trusted_proxy():
     assert "TRUSTED_PROXIES is malformed: 'proxy.local'" in result.stderr
 
 
+def test_it_refuses_fernet_keys_that_are_not_fernet_keys_naming_only_their_place():
+    result = start(FERNET_KEYS="Vq3w8n0yKQbUu0W1Zb6nq7mVw3v1oQ0bq0dM6Yx2LkA=,my-secret-passphrase")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Configuration error: FERNET_KEYS is malformed: key 2 of 2 is not a Fernet key (32 url-safe base64 bytes; "
+        'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+    )
+
+
+def test_it_refuses_a_site_url_that_is_not_https():
+    result = start(SITE_URL="http://acoustic.uz")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Configuration error: SITE_URL is malformed: it must start with https:// when DEBUG is off "
+        "(amoCRM's OAuth redirect and webhooks), got 'http://acoustic.uz'"
+    )
+
+
+def test_it_requires_a_redis_url_in_production():
+    result = start(REDIS_URL="<unset>")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Configuration error: REDIS_URL is not set (required when DEBUG is off; see .env.example)"
+    )
+
+
 def test_development_needs_no_configuration_at_all():
+    # REDIS_URL stays set: without it this process would start (and leave running) the checkout's embedded Redis.
     result = start(DEBUG="1", SECRET_KEY="<unset>", FERNET_KEYS="<unset>", ALLOWED_HOSTS="<unset>", SITE_URL="<unset>")
 
     assert result.returncode == 0, result.stderr

@@ -1,6 +1,6 @@
-"""A lead's page as staff read it: read-only, in groups (the person, what they asked, where they came from,
-amoCRM), with words for labels. The amoCRM group shows the deal link, its stage and history, and the delivery's
-attempts and errors only when there were any.
+"""A lead's page as staff read it: read-only, the lead admin's groups (the person, what they asked, where they came
+from, …) and then amoCRM: the deal link, its stage and history, and the delivery's attempts and errors only when
+there were any.
 """
 
 from django.contrib import admin
@@ -14,22 +14,8 @@ from amocrm.admin.deal_columns import delivery_of, initial_stage_name, stage_his
 from amocrm.models import DeliveryState, Settings
 from leads.models import Lead
 
-PERSON = ("name", "phone", "phone_raw", "email")
-ASKED = ("message", "product_id")
-CAME_FROM = (
-    "source", "created_at", "page_url", "referrer", "utm_source_", "utm_medium_", "utm_campaign_", "utm_content_",
-    "utm_term_", "client_ip", "user_agent",
-)  # fmt: skip
-UTM_LABELS = {
-    "utm_source": _("UTM source"), "utm_medium": _("UTM medium"), "utm_campaign": _("UTM campaign"),
-    "utm_content": _("UTM content"), "utm_term": _("UTM term"),
-}  # fmt: skip
-NOT_SHOWN = {"id", "dispatch_pending", *UTM_LABELS}
-
-
-def _utm_field(name: str, label: str):
-    # Shown under a word ("UTM source") rather than the model's field name.
-    return admin.display(description=label)(lambda self, lead: getattr(lead, name) or "—")
+# Kept off the page: ids and the intake's own bookkeeping.
+NOT_SHOWN = {"id", "dispatch_pending", "idempotency_key", "idempotency_body", "extra"}
 
 
 class LeadPage:
@@ -42,15 +28,10 @@ class LeadPage:
         return [name for _title, group in self.get_fieldsets(request, obj) for name in group["fields"]]
 
     def get_fieldsets(self, request: HttpRequest, obj: Lead | None = None) -> list[tuple]:
-        grouped = {*PERSON, *ASKED, *CAME_FROM}
-        # Fields added to Lead later land in "More" until they are given a group here.
-        more = [f.name for f in Lead._meta.fields if f.name not in grouped and f.name not in NOT_SHOWN]
-        fieldsets = [
-            (_("The person"), {"fields": PERSON}),
-            (_("What they asked"), {"fields": ASKED}),
-            (_("Where they came from"), {"fields": CAME_FROM}),
-            (_("amoCRM"), {"fields": self._amocrm_fields(obj)}),
-        ]
+        """The lead admin's groups, then amoCRM; a field Lead gains without a group shows under "More"."""
+        fieldsets = [*super().get_fieldsets(request, obj), (_("amoCRM"), {"fields": self._amocrm_fields(obj)})]
+        placed = {name for _title, group in fieldsets for name in group["fields"]}
+        more = [f.name for f in Lead._meta.fields if f.name not in placed and f.name not in NOT_SHOWN]
         return fieldsets + ([(_("More"), {"fields": more})] if more else [])
 
     def _amocrm_fields(self, lead: Lead | None) -> tuple[str, ...]:
@@ -100,10 +81,6 @@ class LeadPage:
         delivery = delivery_of(lead)
         where = f" ({delivery.last_error_path})" if delivery.last_error_path else ""
         return f"{delivery.last_error}{where}" or "—"
-
-
-for _name, _label in UTM_LABELS.items():
-    setattr(LeadPage, f"{_name}_", _utm_field(_name, _label))
 
 
 def _short(moment) -> str:

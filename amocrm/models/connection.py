@@ -10,8 +10,8 @@ from django.conf import settings as django_settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from fernet_fields import EncryptedTextField
 
+from acoustic.encryption import EncryptedTextField
 from acoustic.singleton import SingletonModel
 
 # Refresh tokens live 3 months and are replaced at every refresh.

@@ -1,5 +1,6 @@
 import pytest
 
+from leads.models import IntakeSettings, forget_cached_settings
 from leads.signals import lead_stored
 
 
@@ -30,3 +31,11 @@ def received() -> list[int]:
     lead_stored.connect(receiver)
     yield seen
     lead_stored.disconnect(receiver)
+
+
+@pytest.fixture
+def intake_settings(db) -> IntakeSettings:
+    """The lead form settings, read afresh by the intake in this test and forgotten after it."""
+    forget_cached_settings()
+    yield IntakeSettings.load()
+    forget_cached_settings()  # a rolled-back row must not outlive its test in this process's cache

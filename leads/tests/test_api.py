@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import override_settings
 
+from leads.forms import LeadForm
 from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
@@ -154,10 +155,44 @@ def test_it_is_csrf_exempt(lead_payload):
     assert response.status_code == 201
 
 
-def test_it_ignores_unknown_fields(client):
-    response = post_json(client, {"name": "Anvar", "phone": "901234567", "favourite_colour": "blue"})
+def test_it_stores_the_phone_as_typed_without_its_padding(client):
+    response = post_json(client, {"name": "Anvar", "phone": "+998 90 123 45 67" + "\t" * 60})
 
     assert response.status_code == 201
+    assert Lead.objects.get().phone_raw == "+998 90 123 45 67"  # was stored with its 60 tabs: a 500 on PostgreSQL
+
+
+PADDING = " \t\n\r\x0b\x0c\u00a0\u2028\u3000" * 10
+# Every text the form takes and the lead stores as it came (phone, email and source are checked for their form).
+FREE_TEXTS = {
+    field.name: field.max_length
+    for field in Lead._meta.fields
+    if field.name in LeadForm.base_fields and field.max_length and field.name not in ("phone", "email", "source")
+}
+
+
+@pytest.mark.parametrize(("name", "length"), FREE_TEXTS.items())
+def test_a_value_as_long_as_its_column_fits_however_it_is_padded(client, name, length):
+    response = post_json(client, {"name": "Anvar", "phone": "901234567", name: PADDING + "x" * length + PADDING})
+
+    assert response.status_code == 201
+    assert len(getattr(Lead.objects.get(), name)) == length
+
+
+def test_it_stores_every_tracking_field(client, lead_payload):
+    tracking = {
+        "landing_page": "https://acoustic.uz/?utm_source=google", "first_landing_page": "https://acoustic.uz/blog",
+        "first_referrer": "https://yandex.uz/", "first_utm_source": "yandex", "first_utm_medium": "organic",
+        "first_utm_campaign": "brand", "first_utm_content": "ad-2", "first_utm_term": "eshitish",
+        "gclid": "Cj0KCQiA", "yclid": "7823490123", "fbclid": "IwAR2x", "ym_uid": "1700000000123456789",
+        "ga_client_id": "1234567890.1700000000",
+    }  # fmt: skip
+
+    post_json(client, {**lead_payload, **tracking})
+
+    lead = Lead.objects.get()
+    assert {name: getattr(lead, name) for name in tracking} == tracking
+    assert lead.extra == {}
 
 
 @override_settings(LEAD_RATE_LIMIT="3/m")

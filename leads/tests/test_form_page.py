@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client, override_settings
 
@@ -78,3 +80,74 @@ def test_it_tells_a_person_who_sends_too_often_to_wait(client):
 
     assert response.status_code == 429
     assert "try again in a minute" in response.content.decode()
+
+
+def test_after_sending_it_shows_only_the_thanks(client):
+    sent = client.post("/", {"name": "Anvar", "phone": "90 123 45 67"})
+
+    page = client.get(sent["Location"]).content.decode()
+
+    assert "Rahmat" in page
+    assert 'name="phone"' not in page
+
+
+def test_the_thank_you_address_opened_directly_shows_the_form(client):
+    page = client.get("/?sent=1").content.decode()
+
+    assert 'name="phone"' in page
+    assert '<p class="notice" role="status">' not in page  # the thanks the script shows is there, hidden
+
+
+def test_reloading_the_thanks_shows_the_form_again(client):
+    sent = client.post("/", {"name": "Anvar", "phone": "90 123 45 67"})
+    client.get(sent["Location"])
+
+    page = client.get(sent["Location"]).content.decode()
+
+    assert 'name="phone"' in page
+
+
+def test_it_stores_the_phone_without_the_newlines_typed_before_it(client):
+    response = client.post("/", {"name": "Anvar", "phone": "\n" * 70 + "90 123 45 67"})
+
+    assert response.status_code == 302
+    assert Lead.objects.get().phone_raw == "90 123 45 67"  # was stored with its newlines: a 500 on PostgreSQL
+
+
+def test_each_page_carries_a_fresh_idempotency_key(client):
+    first, second = (
+        re.search(r'name="idempotency_key" value="([^"]+)"', client.get("/").content.decode()) for _ in "12"
+    )
+
+    assert first[1] != second[1]
+
+
+def test_sending_the_same_page_twice_makes_one_lead(client):
+    submission = {"name": "Anvar", "phone": "90 123 45 67", "idempotency_key": "page-key-0123456789"}
+    client.post("/", submission)
+
+    again = client.post("/", submission)
+
+    assert again.status_code == 302
+    assert Lead.objects.count() == 1
+
+
+def test_sending_the_same_page_with_other_details_asks_first(client):
+    client.post("/", {"name": "Anvar", "phone": "90 123 45 67", "idempotency_key": "page-key-0123456789"})
+
+    response = client.post(
+        "/", {"name": "Anvar", "phone": "90 765 43 21", "idempotency_key": "page-key-0123456789"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+
+    assert response.status_code == 409
+    assert "already sent with other details" in response.content.decode()
+    assert 'value="page-key-0123456789"' not in response.content.decode()
+    assert Lead.objects.count() == 1
+
+
+def test_it_includes_the_site_script_at_its_versioned_url(client):
+    page = client.get("/").content.decode()
+
+    assert re.search(r'<script src="/js/acoustic-leads\.[0-9a-f]{12}\.js" defer>', page)
+    assert 'data-acoustic-lead="lead-thanks"' in page

@@ -66,3 +66,27 @@ def test_it_writes_in_the_sites_language_whatever_the_visitors(settings):
         text = lead_text(lead)
 
     assert "<b>Phone:</b>" in text  # LANGUAGE_CODE is "en" in these tests
+
+
+def test_it_lists_the_site_forms_other_fields_by_name():
+    lead = _lead(extra={"branch": "Chilonzor", "preferred_time": "10:00-12:00"})
+
+    lines = lead_text(lead).splitlines()
+
+    assert lines[-2:] == ["<b>Branch:</b> Chilonzor", "<b>Preferred time:</b> 10:00-12:00"]
+
+
+def test_it_escapes_their_names_and_values():
+    text = lead_text(_lead(extra={"<i>a&b</i>": "<b>Chilonzor</b>"}))
+
+    assert "<b>&lt;i&gt;a&amp;b&lt;/i&gt;:</b> &lt;b&gt;Chilonzor&lt;/b&gt;" in text
+
+
+def test_it_fits_the_most_a_lead_can_carry_in_one_message():
+    fullest = _lead(message="x" * 5000, page_url="p" * 2000, extra={f"field_{n}": "v" * 2000 for n in range(30)})
+
+    text = lead_text(fullest, "https://acoustic.amocrm.ru/leads/detail/555")
+
+    assert len(text) <= 4096
+    assert "more fields, in the admin" in text.splitlines()[-2]
+    assert text.splitlines()[-1].startswith("<b>amoCRM:</b>")
