@@ -14,6 +14,8 @@ from amocrm.admin.deal_columns import delivery_of, initial_stage_name, stage_his
 from amocrm.models import DeliveryState, Settings
 from leads.models import Lead
 
+# The amoCRM group follows the lead admin's first three (the person, what they asked, where they came from).
+AMOCRM_AFTER = 3
 # Kept off the page: ids and the intake's own bookkeeping.
 NOT_SHOWN = {"id", "dispatch_pending", "idempotency_key", "idempotency_body", "extra"}
 
@@ -28,8 +30,10 @@ class LeadPage:
         return [name for _title, group in self.get_fieldsets(request, obj) for name in group["fields"]]
 
     def get_fieldsets(self, request: HttpRequest, obj: Lead | None = None) -> list[tuple]:
-        """The lead admin's groups, then amoCRM; a field Lead gains without a group shows under "More"."""
-        fieldsets = [*super().get_fieldsets(request, obj), (_("amoCRM"), {"fields": self._amocrm_fields(obj)})]
+        """The person, what they asked, where they came from, then amoCRM, then the lead admin's finer groups (first
+        touch, click ids, visitor); a field Lead gains without a group shows under "More"."""
+        own = list(super().get_fieldsets(request, obj))
+        fieldsets = [*own[:AMOCRM_AFTER], (_("amoCRM"), {"fields": self._amocrm_fields(obj)}), *own[AMOCRM_AFTER:]]
         placed = {name for _title, group in fieldsets for name in group["fields"]}
         more = [f.name for f in Lead._meta.fields if f.name not in placed and f.name not in NOT_SHOWN]
         return fieldsets + ([(_("More"), {"fields": more})] if more else [])
