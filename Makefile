@@ -28,14 +28,17 @@ lock: | $(BIN)/python
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
 
-# Development: DEBUG on, the amoCRM sandbox instead of amoCRM (override either from the environment). Without
-# REDIS_URL, acoustic/dev_stack.py starts the embedded Redis for all of it and stops it after Ctrl-C.
+# Development: DEBUG on, the amoCRM sandbox and the Telegram stand-in instead of the real ones (override either from
+# the environment). Without REDIS_URL, acoustic/dev_stack.py starts the embedded Redis for all of it and stops it
+# after Ctrl-C.
 run: export DEBUG ?= 1
 run: export AMOCRM_SANDBOX_URL ?= http://127.0.0.1:8001
+run: export TELEGRAM_API_URL ?= http://127.0.0.1:8002
 run: $(STAMP)
 	$(BIN)/python -m acoustic.dev_stack -- sh -c '\
 		python manage.py migrate --no-input && python manage.py dev_admin && \
-		echo "Lead form: http://127.0.0.1:8000/   amoCRM sandbox: $(AMOCRM_SANDBOX_URL)/   Ctrl-C stops everything." && \
+		echo "Lead form: http://127.0.0.1:8000/   amoCRM sandbox: $(AMOCRM_SANDBOX_URL)/   Telegram stand-in: $(TELEGRAM_API_URL)/" && \
+		echo "Ctrl-C stops everything." && \
 		exec honcho -f Procfile.dev start'
 
 # Uses DATABASE_URL / REDIS_URL when set (PostgreSQL, Redis). Otherwise SQLite, and an embedded Redis of the test

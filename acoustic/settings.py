@@ -57,6 +57,9 @@ elif SITE_URL and not DEBUG and not SITE_URL.startswith("https://"):
         f"got {SITE_URL!r}"
     )
 
+# The site's name, shown in the admin's header and page titles.
+SITE_NAME = env.str("SITE_NAME", default="Acoustic.uz")
+
 # Encryption at rest: the first key encrypts, every key decrypts (rotate: README, rotate_encryption_keys).
 FERNET_KEYS = _required("FERNET_KEYS", env.list, dev_default=[SECRET_KEY])
 # Production keys are real Fernet keys (django-fernet-fields would derive one from any passphrase). A bad key is named
@@ -77,7 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "acoustic.axes_app.AxesConfig",  # django-axes, its admin section named in words
     "corsheaders",
     "acoustic",
     "django_ratelimit",
@@ -119,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "acoustic.context_processors.site_name",
             ],
         },
     },
@@ -266,16 +270,23 @@ if AMOCRM_PAUSED_TRY_MINUTES < 1:
 
 # Telegram, alerts and monitoring. The bot token and chats are data (admin -> Telegram settings).
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org").rstrip("/")
+
+
+def _whole_minutes(name: str, default: int) -> int:
+    """A number of minutes, at least 1; anything else is reported as a configuration error."""
+    try:
+        minutes = env.int(name, default=default)
+    except ValueError:
+        minutes = 0
+    if minutes < 1:
+        _config_errors.append(f"{name} is malformed: expected whole minutes, at least 1, got {env.str(name)!r}")
+    return minutes
+
+
 # Alert when the oldest lead still on its way to amoCRM is older than this.
-try:
-    ALERT_UNDELIVERED_MINUTES = env.int("ALERT_UNDELIVERED_MINUTES", default=10)
-except ValueError:
-    ALERT_UNDELIVERED_MINUTES = 0  # reported just below
-if ALERT_UNDELIVERED_MINUTES < 1:
-    _config_errors.append(
-        f"ALERT_UNDELIVERED_MINUTES is malformed: expected whole minutes, at least 1, "
-        f"got {env.str('ALERT_UNDELIVERED_MINUTES')!r}"
-    )
+ALERT_UNDELIVERED_MINUTES = _whole_minutes("ALERT_UNDELIVERED_MINUTES", 10)
+# Alert when a delivered lead's deal is still in its first stage after this many minutes of working hours.
+UNANSWERED_ALERT_MINUTES = _whole_minutes("UNANSWERED_ALERT_MINUTES", 15)
 # Bearer token for GET /metrics; unset turns /metrics off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
 CELERY_BEAT_SCHEDULE.update({
@@ -329,7 +340,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # Languages: staff and visitors read Uzbek (default) or Russian; English is the source language.
 LANGUAGE_CODE = "uz"
 LANGUAGES = [("uz", _("Uzbek")), ("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then Django's and django-axes' strings that their own catalogs lack (or phrase ungrammatically).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "upstream"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tashkent")
 USE_I18N = True
 USE_TZ = True
@@ -375,6 +387,10 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # urllib3 logs full URLs at DEBUG, and a contact search carries a phone number in its query string.
         "urllib3": {"level": "INFO"},
+        # django-axes announces itself at INFO in every process, management commands included; its warnings still show.
+        "axes.apps": {"level": "WARNING"},
+        # Beat says "Sending due task" at INFO for every run (every 15 s); its warnings and errors still show.
+        "celery.beat": {"level": "WARNING"},
     },
 }
 # Celery workers keep this configuration instead of installing their own root handler.

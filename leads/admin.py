@@ -19,11 +19,11 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ("source", "created_at")
     date_hierarchy = "created_at"
     search_fields = ("name", "phone", "email")
+    # A lead's page reads top to bottom: who, what they asked, where they came from (staff's questions in that order).
     fieldsets = (
-        (None, {"fields": ("name", "phone", "phone_raw", "email", "message", "source", "product_id", "created_at")}),
-        (_("Other fields of the form"), {"fields": ("other_fields",)}),
-        (_("Consent"), {"fields": ("consent_given_at", "consent_version")}),
-        (_("Last touch"), {"fields": ("page_url", "landing_page", "referrer", *_LAST_TOUCH)}),
+        (_("The person"), {"fields": ("name", "phone", "phone_raw", "email", "consent_given_at", "consent_version")}),
+        (_("What they asked"), {"fields": ("message", "product_id", "source", "created_at", "other_fields")}),
+        (_("Where they came from"), {"fields": ("page_url", "landing_page", "referrer", *_LAST_TOUCH)}),
         (_("First touch"), {"fields": ("first_landing_page", "first_referrer", *_FIRST_TOUCH)}),
         (_("Click and analytics ids"), {"fields": ("gclid", "yclid", "fbclid", "ym_uid", "ga_client_id")}),
         (_("Visitor"), {"fields": ("client_ip", "user_agent")}),

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import URLPattern
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -26,8 +27,22 @@ class TelegramSettingsAdmin(SingletonAdmin):
         return [self.button("test/", send_test_messages, "notifications_telegramsettings_test")]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        warn_if_not_set_up(request)
         context = {**(extra_context or {}), "conf": TelegramSettings.load(), "alerts": Alert.objects.all()}
         return super().change_view(request, object_id, form_url, context)
+
+
+def warn_if_not_set_up(request: HttpRequest) -> None:
+    """A banner while nothing can reach Telegram: no bot token, or no chat at all."""
+    if request.method != "GET":
+        return
+    conf = TelegramSettings.load()
+    if conf.bot_token and (conf.alerts_chat_id or conf.leads_chat_id):
+        return
+    url = reverse("admin:notifications_telegramsettings_changelist")
+    text = _("Telegram is not set up, so no alert and no new lead reaches anybody there. Enter the bot token and "
+             "the chats in the <a href=\"{url}\">Telegram settings</a>.")  # fmt: skip
+    messages.warning(request, format_html(text, url=url))
 
 
 def send_test_messages(request: HttpRequest) -> None:
@@ -60,9 +75,20 @@ class TelegramMessageAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("kind", "active", "first_seen", "last_sent", "resolved_at", "details")
+    list_display = ("kind", "state", "first_seen", "last_sent", "resolved_at", "details")
     list_filter = ("active",)
     readonly_fields = ("kind", "active", "first_seen", "last_sent", "resolved_at", "details", "updated_at")
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        warn_if_not_set_up(request)
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("state"), ordering="active")
+    def state(self, alert: Alert) -> str:
+        # A quiet alert is the normal case: grey words, not Django's red cross.
+        if alert.active:
+            return format_html('<strong class="alert-active" style="color: var(--error-fg)">⚠ {}</strong>', _("Active"))
+        return format_html('<span class="alert-quiet" style="color: var(--body-quiet-color)">{}</span>', _("Quiet"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -62,6 +62,14 @@ class MessageKind(models.TextChoices):
     LEAD = "lead", _("New lead")
     DEAL_LINK = "deal_link", _("Deal link added")
     ALERT = "alert", _("Alert")
+    UNANSWERED = "unanswered", _("Lead not answered")
+    ANSWERED = "answered", _("Lead answered")  # the edit of a "not answered" alert
+
+
+# An edit and the kind of message it changes (the same lead's).
+EDITED_KIND = {MessageKind.DEAL_LINK: MessageKind.LEAD, MessageKind.ANSWERED: MessageKind.UNANSWERED}
+# Kinds that go to the alerts chat and follow the alerts switch.
+ALERT_KINDS = (MessageKind.ALERT, MessageKind.UNANSWERED, MessageKind.ANSWERED)
 
 
 class MessageState(models.TextChoices):

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from acoustic.encryption import explain, unreadable_rows
 from notifications import transport
 from notifications.models import (
+    ALERT_KINDS,
+    EDITED_KIND,
     MAX_ATTEMPTS,
     Alert,
-    MessageKind,
     MessageState,
     TelegramMessage,
     TelegramSettings,
@@ -42,8 +43,8 @@ def deliver(message_id: int) -> None:
     message = TelegramMessage.claim(message_id)
     if message is None:
         return
-    if message.kind == MessageKind.DEAL_LINK and (wait := _wait_for_lead_message(message)):
-        message.schedule_retry(_("Waiting for the lead's message to be sent first."), wait)
+    if message.kind in EDITED_KIND and (wait := _wait_for_original(message)):
+        message.schedule_retry(_("Waiting for the message it edits to be sent first."), wait)
         return
     try:
         conf = TelegramSettings.load()
@@ -64,35 +65,36 @@ def deliver(message_id: int) -> None:
     conf.record_success()
 
 
-def due_ids(limit: int = 100, kind: str | None = None) -> list[int]:
+def due_ids(limit: int = 100, kinds: tuple[str, ...] = ()) -> list[int]:
     """Messages whose time has come (new, retry time come, or left by a dead worker), oldest first."""
-    due = TelegramMessage.due() if kind is None else TelegramMessage.due().filter(kind=kind)
+    due = TelegramMessage.due().filter(kind__in=kinds) if kinds else TelegramMessage.due()
     return list(due.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
 
 
 def _switched_on(conf: TelegramSettings, message: TelegramMessage) -> bool:
-    return conf.alerts_enabled if message.kind == MessageKind.ALERT else conf.leads_enabled
+    return conf.alerts_enabled if message.kind in ALERT_KINDS else conf.leads_enabled
 
 
-def _wait_for_lead_message(message: TelegramMessage) -> timedelta | None:
-    """How long a deal link waits for its lead message, still on its way; None once it is sent or given up."""
-    original = _lead_message(message)
+def _wait_for_original(message: TelegramMessage) -> timedelta | None:
+    """How long an edit waits for the message it edits, still on its way; None once that is sent or given up."""
+    original = _original(message)
     if original is None or original.state in (MessageState.SENT, MessageState.FAILED):
         return None
     return max(original.next_attempt_at - timezone.now(), WAIT_FOR_LEAD_MESSAGE)
 
 
-def _lead_message(message: TelegramMessage) -> TelegramMessage | None:
-    return TelegramMessage.objects.filter(lead_id=message.lead_id, kind=MessageKind.LEAD).first()
+def _original(message: TelegramMessage) -> TelegramMessage | None:
+    """The message an edit changes: the same lead's message of the edited kind."""
+    return TelegramMessage.objects.filter(lead_id=message.lead_id, kind=EDITED_KIND[message.kind]).first()
 
 
 def _send(conf: TelegramSettings, message: TelegramMessage) -> int | None:
-    """Send the message, or for a deal link edit the lead's message; the new Telegram message id, if any."""
-    if message.kind != MessageKind.DEAL_LINK:
+    """Send the message, or for an edit change the message it edits; the new Telegram message id, if any."""
+    if message.kind not in EDITED_KIND:
         return transport.send_message(conf.bot_token, message.chat_id, message.text)
-    original = _lead_message(message)
+    original = _original(message)
     if original is None or original.state != MessageState.SENT:
-        raise TelegramError(_("The lead's message was never sent, so there is nothing to add the link to."),
+        raise TelegramError(_("The message to edit was never sent, so there is nothing to change."),
                             permanent=True)  # fmt: skip
     transport.edit_message_text(conf.bot_token, original.chat_id, original.telegram_message_id, message.text)
     return None

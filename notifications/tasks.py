@@ -6,8 +6,8 @@ They are separate from amoCRM's tasks: a Telegram outage leaves amoCRM delivery 
 from celery import shared_task
 
 from acoustic.celery import enqueue_on_commit, publish_each_or_run
-from notifications import alerts, sending
-from notifications.models import MessageKind
+from notifications import alerts, sending, unanswered
+from notifications.models import ALERT_KINDS
 
 
 def queue_message(message_id: int) -> None:
@@ -31,9 +31,10 @@ def sweep_telegram_messages() -> int:
 
 @shared_task
 def check_alerts() -> list[str]:
-    """Raise, repeat or resolve each alert, then send what that said; runs every minute from beat."""
+    """Raise, repeat or resolve each alert and the unanswered-lead alerts, then send what that said; every minute."""
     active = alerts.evaluate_alerts()
-    _send_each(sending.due_ids(kind=MessageKind.ALERT))
+    unanswered.check_unanswered()
+    _send_each(sending.due_ids(kinds=ALERT_KINDS))
     return active
 
 

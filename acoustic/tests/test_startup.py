@@ -115,3 +115,11 @@ def test_development_needs_no_configuration_at_all():
     result = start(DEBUG="1", SECRET_KEY="<unset>", FERNET_KEYS="<unset>", ALLOWED_HOSTS="<unset>", SITE_URL="<unset>")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_it_names_a_malformed_unanswered_alert_wait():
+    result = start(UNANSWERED_ALERT_MINUTES="soon")
+
+    assert result.stderr.strip() == (
+        "Configuration error: UNANSWERED_ALERT_MINUTES is malformed: expected whole minutes, at least 1, got 'soon'"
+    )

@@ -100,3 +100,26 @@ def test_it_sends_a_test_lead_and_prints_its_url(sandbox_conn, sandbox):
     assert f"test lead: {sandbox.url}/leads/detail/{lead.id}\n" in out
     assert lead.name.startswith("Yangi so'rov: Test lead from acoustic-leads") and len(lead.contact_ids) == 1
     assert Delivery.objects.get().state == DeliveryState.DELIVERED  # it went through the delivery engine
+
+
+def test_it_speaks_the_language_asked_for(db):
+    with pytest.raises(CommandError) as caught:
+        call_command("amocrm_test", "--lang", "ru", stdout=StringIO())
+
+    assert str(caught.value).startswith("Не настроено")
+
+
+def test_it_prints_no_log_lines(connected, settings, capfd):
+    settings.AMOCRM_SANDBOX_URL = "http://127.0.0.1:1"
+
+    _fails_with()
+
+    assert "WARNING" not in capfd.readouterr().err
+
+
+def test_it_says_all_is_well_in_the_sites_language(sandbox_conn, settings):
+    settings.LANGUAGE_CODE = "uz"
+
+    out = _run()
+
+    assert out.splitlines()[-1] != "amoCRM: all is well"

@@ -27,12 +27,17 @@ def rejected() -> Delivery:
     )  # fmt: skip
 
 
-def test_it_shows_delivery_state_attempts_error_and_deal_link(admin_client, delivered, rejected):
+def test_it_shows_delivery_state_and_deal_link(admin_client, delivered, rejected):
     page = admin_client.get("/admin/leads/lead/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'href="https://acoustic.amocrm.ru/leads/detail/555"' in page
     assert "Needs attention" in page and "Delivered" in page
-    assert "Not a valid choice (custom_fields_values.0.field_id)" in page
+
+
+def test_the_lead_page_shows_amocrms_refusal(admin_client, rejected):
+    page = admin_client.get(f"/admin/leads/lead/{rejected.lead_id}/change/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Not a valid choice (custom_fields_values.0.field_id)" in page.content.decode()
 
 
 def test_it_filters_leads_by_delivery_state(admin_client, delivered, rejected):
@@ -108,4 +113,10 @@ def test_a_lead_awaiting_its_dispatch_shows_as_pending(admin_client):
     page = admin_client.get("/admin/leads/lead/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert '<td class="field-delivery_state">Pending</td>' in page
-    assert '<td class="field-delivery_attempts">0</td>' in page
+
+
+def test_staff_who_may_change_deliveries_can_retry_from_the_read_only_lead_list(viewer_client, rejected):
+    _retry(viewer_client("view_lead", "change_delivery"), rejected)
+
+    rejected.refresh_from_db()
+    assert rejected.state == DeliveryState.PENDING

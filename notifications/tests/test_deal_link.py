@@ -50,7 +50,7 @@ def test_it_waits_for_the_lead_message_to_be_sent_first(telegram):
     send_telegram_message(link.id)
 
     link.refresh_from_db()
-    assert link.state == MessageState.RETRYING and "Waiting for the lead's message" in link.last_error
+    assert link.state == MessageState.RETRYING and "Waiting for the message it edits" in link.last_error
     assert not responses.calls
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from notifications.models import TelegramSettings
+from notifications.models import Alert, AlertKind, TelegramSettings
 from notifications.tests.conftest import ALERTS_CHAT, LEADS_CHAT, TOKEN, api_url, ok, refusal
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,30 @@ def test_it_says_when_telegram_is_unreachable(admin_client, telegram):
     assert _messages(response) == [
         f"Telegram answered for chat {LEADS_CHAT}: Telegram is unreachable (ConnectionError)."
     ]
+
+
+def test_the_alerts_list_warns_while_telegram_is_not_set_up(admin_client):
+    response = admin_client.get("/admin/notifications/alert/")
+
+    assert "Telegram is not set up" in response.content.decode()
+
+
+def test_the_telegram_page_warns_while_telegram_is_not_set_up(admin_client):
+    response = admin_client.get("/admin/notifications/telegramsettings/1/change/")
+
+    assert "Telegram is not set up" in response.content.decode()
+
+
+def test_no_warning_once_telegram_is_set_up(admin_client, telegram):
+    response = admin_client.get("/admin/notifications/alert/")
+
+    assert "Telegram is not set up" not in response.content.decode()
+
+
+def test_a_quiet_alert_looks_quiet(admin_client, db):
+    Alert.objects.create(kind=AlertKind.UNDELIVERED, active=False)
+
+    response = admin_client.get("/admin/notifications/alert/")
+
+    assert 'class="alert-quiet"' in response.content.decode()
+    assert "icon-no" not in response.content.decode()
