@@ -1,4 +1,4 @@
-"""Proof of reliability (issue 7): leads posted while amoCRM, Redis and a worker fail; every lead arrives, once.
+"""Proof of reliability: leads posted while amoCRM, Redis and a worker fail; every lead arrives, once.
 
 How to run (everything it needs is started here, on loopback ports of its own). A full run takes about 6 minutes
 when the queue drains, up to submission + --timeout (about 13 minutes) when it does not:
@@ -16,9 +16,12 @@ project's config, --workers Celery workers (-c 1 each) and celery beat; connects
 sandbox's consent page with the "Site lead ID" field (900203) as the marker field; then posts the leads to
 /api/leads at --rate while the sandbox answers --error-rate of API requests with 5xx and drops --drop-rate of the
 answers after doing the work, and, at fixed points of the submission window: 429s (each one pauses every process
-for a minute, so a "burst" is consumed one per minute), an access-token expiry, a SIGKILL of one worker's whole
-process group (restarted), and a Redis kill and restart. Then it waits for every delivery (--timeout), prints the
-figures with a PASS/FAIL line per requirement and exits 1 on any FAIL (the temp dir with every log is kept then).
+for a minute, so a "burst" is consumed one per minute), amoCRM answering every write with 402 for a minute (the
+site pauses sending and tries one lead a minute: AMOCRM_PAUSED_TRY_MINUTES=1 here), an access-token expiry, a
+SIGKILL of one worker's whole process group (restarted), Redis hung for 20 s (SIGSTOP: it accepts connections and
+answers nothing) and Redis killed and restarted. The faults live in chaos_faults.py, the figures in
+chaos_report.py. Then it waits for every delivery (--timeout), prints the figures with a PASS/FAIL line per
+requirement and exits 1 on any FAIL (the temp dir with every log is kept then).
 """
 
 import argparse
@@ -39,8 +42,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]  # chaos_support, and the project for django.setup()
 import chaos_support as cs  # noqa: E402 - after the path
-
-AMOCRM_LIMIT = 7
+from chaos_faults import FaultEvents  # noqa: E402
+from chaos_report import report  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,7 +74,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-class Bench:
+class Bench(FaultEvents):
     """The run's processes, clock and findings."""
 
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
@@ -85,7 +88,9 @@ class Bench:
         self.log = cs.RequestLog()
         self.posts: dict[int, tuple[int, str]] = {}  # lead number -> (HTTP status or 0, lead id or error)
         self.armed_429 = 0
-        self.post_seconds: list[float] = []
+        self.post_times: list[tuple[float, float]] = []  # (sent at, seconds until the answer) per post
+        self.hang: tuple[float, float] | None = None  # when Redis was frozen, and until when
+        self.paused_at = self.resumed_at = self.paid_at = None
         self.started = time.time()
 
     def say(self, text: str) -> None:
@@ -107,6 +112,7 @@ class Bench:
             "AMOCRM_SANDBOX_URL": self.sandbox.url,
             "SITE_URL": self.web_url,
             "LEAD_RATE_LIMIT": "",
+            "AMOCRM_PAUSED_TRY_MINUTES": "1",  # the 402 phase lasts a minute; production tries every 10
             "LOG_LEVEL": "WARNING",
             "TELEGRAM_API_URL": f"http://{cs.HOST}:9",  # nothing leaves the machine
             "PYTHONPATH": os.pathsep.join(filter(None, [str(cs.ROOT), os.environ.get("PYTHONPATH")])),
@@ -175,7 +181,9 @@ class Bench:
         window = self.args.leads / self.args.rate
         bursts = [0.08 + 0.77 * i / max(self.args.bursts - 1, 1) for i in range(self.args.bursts)]
         events = [(f, self.force_429) for f in bursts]
-        events += [(0.30, self.kill_worker), (0.50, self.expire_tokens), (0.70, self.restart_redis)]
+        # The 402 phase comes first: once the 429s start, their minute-long pauses leave no write to refuse.
+        events += [(0.0, self.require_payment), (0.30, self.kill_worker), (0.50, self.hang_redis)]
+        events += [(0.60, self.expire_tokens), (0.75, self.restart_redis)]
         events += [(f / 10, self.progress) for f in range(1, 10, 2)]
         return [(f * window, event) for f, event in sorted(events, key=lambda e: e[0])]
 
@@ -189,11 +197,12 @@ class Bench:
         def post(number: int) -> None:
             session = getattr(local, "session", None) or requests.Session()
             local.session = session
+            sent = time.time()
             try:
                 response = session.post(f"{self.web_url}/api/leads", json=cs.lead_fields(number), timeout=30)
                 lead_id = response.json().get("id") if response.status_code == 201 else response.text[:200]
                 self.posts[number] = (response.status_code, lead_id)
-                self.post_seconds.append(response.elapsed.total_seconds())
+                self.post_times.append((sent, time.time() - sent))
             except (requests.RequestException, ValueError) as error:
                 self.posts[number] = (0, repr(error)[:200])
 
@@ -203,42 +212,6 @@ class Bench:
                 pool.submit(post, number)
 
     # The faults
-
-    def force_429(self) -> None:
-        left = self.sandbox.settings()["faults"]["force_429_next"]
-        self.sandbox.control(force_429_next=left + 1)  # the control sets the counter; one not yet used stays
-        self.armed_429 += 1
-        self.say(f"429 armed for the next API request ({left + 1} waiting)")
-
-    def expire_tokens(self) -> None:
-        done = self.sandbox.control(expire_tokens=True)["done"]
-        self.say(f"access tokens expired in the sandbox: {done}")
-
-    def kill_worker(self) -> None:
-        from amocrm.models import Delivery, DeliveryState
-
-        # Mid-batch if possible: a worker killed while it holds claimed deliveries tests the lease and the look-up.
-        deadline, busy = time.time() + 60, []
-        while not busy and time.time() < deadline:
-            busy = [w for w in self.workers if cs.busy_with_push(w)]
-            time.sleep(0.02)
-        worker = (busy or self.workers)[0]
-        sending = Delivery.objects.filter(state=DeliveryState.SENDING).count()
-        worker.kill_group()
-        state = "in the middle of a push_lead" if busy else "idle (none was busy within 60 s)"
-        self.say(f"SIGKILL to {worker.name}'s process group, {state}; {sending} deliveries were claimed")
-        time.sleep(2)
-        worker.start()
-        cs.wait_until(lambda: cs.worker_ready(worker), worker.name, 60, worker)
-        self.say(f"{worker.name} restarted and ready")
-
-    def restart_redis(self) -> None:
-        self.redis.kill_group()
-        self.say("redis-server killed (SIGKILL; no persistence: queue, limiter and cache are gone)")
-        time.sleep(3)
-        self.redis.start()
-        cs.wait_until(lambda: cs.redis_ready(self.redis_port), "redis-server", 10, self.redis)
-        self.say("redis-server started again on the same port")
 
     def progress(self) -> None:
         self.collect()
@@ -277,154 +250,6 @@ class Bench:
             time.sleep(1)
         self.say(f"gave up waiting after {self.args.timeout:.0f} s: {self.delivery_states()}")
         return None
-
-
-def report(bench: Bench, state: dict, drained_at: float | None) -> bool:
-    """Print the figures and one PASS/FAIL line per requirement; True if anything failed."""
-    from amocrm.models import Delivery, DeliveryState
-    from leads.models import Lead
-
-    phones = {cs.phone_of(number): number for number in bench.posts}
-    leads = dict(Lead.objects.filter(phone__in=phones).values_list("id", "phone"))
-    deliveries = list(
-        Delivery.objects.filter(lead_id__in=leads).values(
-            "lead_id", "state", "attempts", "amocrm_lead_id", "delivered_at"
-        )
-    )
-    delivered = [d for d in deliveries if d["state"] == DeliveryState.DELIVERED]
-    not_stored = len(set(phones) - set(leads.values()))
-    not_delivered = len(leads) - len(delivered)
-    deals = {deal["id"]: deal for deal in state["leads"]}
-    per_lead = cs.deals_by_lead(list(deals.values()))
-    duplicates = sum(count - 1 for lead_id, count in per_lead.items() if lead_id is not None and count > 1)
-    wrong_deal = sum(cs.marker_lead_id(deals.get(d["amocrm_lead_id"], {})) != d["lead_id"] for d in delivered)
-    api = bench.log.api
-    busiest, busiest_at = cs.busiest_second(api)
-    statuses = Counter(r["status"] for r in api)
-    forced = bench.armed_429 - bench.sandbox.settings()["faults"]["force_429_next"]
-    limiter_429 = statuses[429] - forced
-    posts = Counter(status for status, _ in bench.posts.values())
-    end = drained_at or time.time()
-
-    print("\n=== chaos bench ===")
-    print(f"submitted {len(bench.posts)} (answers {dict(posts)}), stored {len(leads)}, delivered {len(delivered)}")
-    print(
-        f"deals in the sandbox {len(deals)}, duplicate deals {duplicates}, deals without a marker {per_lead[None]}, "
-        f"delivered leads whose recorded deal is missing or not theirs {wrong_deal}"
-    )
-    print(
-        f"lost: {not_stored} submitted but not stored, {not_delivered} stored but not delivered "
-        f"(states {dict(Counter(d['state'] for d in deliveries))})"
-    )
-    print(
-        f"API requests {len(api)}: by status {dict(sorted(statuses.items()))}, dropped answers "
-        f"{sum(r['dropped'] for r in api)}"
-    )
-    print(
-        f"429: {statuses[429]} ({forced} injected, {limiter_429} from the sandbox's own 7/s limit); "
-        f"403 (blocked) {statuses[403]}; 401 (expired token) {statuses[401]}"
-    )
-    print(
-        f"max requests in any 1 s window {busiest} (at +{busiest_at - bench.started:.1f} s); "
-        f"closest two requests {_closest(api) * 1000:.0f} ms"
-    )
-    print(f"attempts per lead: {dict(sorted(Counter(d['attempts'] for d in deliveries).items()))}")
-    print(f"lead stored -> delivered: {_latencies(delivered, leads)}; POST /api/leads: {_spread(bench.post_seconds)}")
-    if not_delivered:
-        print(f"not delivered: {_waiting(leads)}")
-    notes, duplicate_contacts = _print_notes_and_contacts(state, deals)
-    delivered_deals = {d["amocrm_lead_id"] for d in delivered}
-    notes_wrong = sum(notes.get(deal_id, 0) != 1 for deal_id in delivered_deals) + len(set(notes) - delivered_deals)
-    print(
-        f"run time: submitting {bench.submit_ended - bench.submit_started:.0f} s, first post to last delivery "
-        f"{end - bench.submit_started:.0f} s, whole bench {time.time() - bench.started:.0f} s"
-    )
-    checks = [
-        (f"stored = submitted ({len(leads)} = {len(bench.posts)})", len(leads) == len(bench.posts)),
-        (f"delivered = submitted ({len(delivered)} = {len(bench.posts)})", len(delivered) == len(bench.posts)),
-        (f"every post answered 201 ({posts[201]} of {len(bench.posts)})", posts[201] == len(bench.posts)),
-        (f"0 duplicate deals ({duplicates})", duplicates == 0 and per_lead[None] == 0),
-        (f"every delivered lead's deal exists and carries its marker ({wrong_deal} wrong)", wrong_deal == 0),
-        (f"0 lost ({not_stored + not_delivered})", not_stored + not_delivered == 0),
-        (
-            f"every delivered deal has its note exactly once ({notes_wrong} deals without or with more)",
-            notes_wrong == 0,
-        ),
-        (f"0 duplicate contacts ({duplicate_contacts})", duplicate_contacts == 0),
-        (
-            f"never more than {AMOCRM_LIMIT} requests in a second ({busiest}; {limiter_429} limit 429s, "
-            f"{statuses[403]} 403s)",
-            busiest <= AMOCRM_LIMIT and limiter_429 == 0 and statuses[403] == 0,
-        ),
-        (f"drained within {bench.args.timeout:.0f} s", drained_at is not None),
-    ]
-    for label, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'} {label}")
-    return not all(ok for _, ok in checks)
-
-
-def _print_notes_and_contacts(state: dict, deals: dict) -> tuple[Counter, int]:
-    """What staff would see twice: a deal's note, or a person's contact. Notes per deal, duplicate contacts."""
-    notes = Counter(note["entity_id"] for note in state["notes"] if note["entity_type"] == "leads")
-    contacts_per_phone = Counter(_phones_of(contact) for contact in state["contacts"])
-    duplicate_contacts = sum(c - 1 for c in contacts_per_phone.values() if c > 1)
-    print(
-        f"notes: {len(notes)} deals with notes, {sum(c - 1 for c in notes.values())} duplicate notes; contacts "
-        f"{len(state['contacts'])}, {duplicate_contacts} duplicate contacts"
-    )
-    twice = [deal_id for deal_id, count in notes.items() if count > 1]
-    if twice:
-        same = [n for n in state["notes"] if n["entity_id"] == twice[0] and n["entity_type"] == "leads"]
-        print(
-            f"e.g. deal {twice[0]} (lead #{cs.marker_lead_id(deals.get(twice[0], {}))}) has notes "
-            f"{[n['id'] for n in same]}, same text: {len({n['params'].get('text') for n in same}) == 1}"
-        )
-    return notes, duplicate_contacts
-
-
-def _phones_of(contact: dict) -> tuple:
-    values = [
-        v
-        for f in contact.get("custom_fields_values") or []
-        if f.get("field_code") == "PHONE"
-        for v in f.get("values") or []
-    ]
-    return tuple(sorted(str(v.get("value")) for v in values))
-
-
-def _closest(api: list[dict]) -> float:
-    times = sorted(r["time"] for r in api)
-    return min((b - a for a, b in zip(times, times[1:], strict=False)), default=float("nan"))
-
-
-def _latencies(delivered: list[dict], leads: dict) -> str:
-    from leads.models import Lead
-
-    created = dict(Lead.objects.filter(id__in=leads).values_list("id", "created_at"))
-    return _spread([(d["delivered_at"] - created[d["lead_id"]]).total_seconds() for d in delivered])
-
-
-def _spread(seconds: list[float]) -> str:
-    seconds = sorted(seconds)
-    if not seconds:
-        return "-"
-    pick = lambda p: seconds[min(len(seconds) - 1, int(p * len(seconds)))]  # noqa: E731
-    return f"p50 {pick(0.5):.2f} s, p95 {pick(0.95):.2f} s, max {seconds[-1]:.2f} s"
-
-
-def _waiting(leads: dict) -> str:
-    """Why the undelivered ones still wait: attempts so far, when they are due, the last error."""
-    from django.utils import timezone
-
-    from amocrm.models import Delivery, DeliveryState
-
-    rows = Delivery.objects.filter(lead_id__in=leads).exclude(state=DeliveryState.DELIVERED)
-    attempts = dict(sorted(Counter(rows.values_list("attempts", flat=True)).items()))
-    due = sorted((at - timezone.now()).total_seconds() for at in rows.values_list("next_attempt_at", flat=True))
-    if not due:
-        return "no delivery rows"
-    errors = Counter(error[:70] for error in rows.values_list("last_error", flat=True)).most_common(3)
-    return f"attempts {attempts}; next attempt in {due[0]:.0f} to {due[-1]:.0f} s; last errors {errors}"
 
 
 def main() -> None:

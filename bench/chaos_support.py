@@ -69,9 +69,19 @@ class Child:
             pass
         self.process.wait(timeout=10)
 
+    def freeze_group(self, frozen: bool) -> None:
+        """SIGSTOP / SIGCONT to the whole group: a stopped redis-server still accepts connections (the kernel does)
+        but answers nothing, as a paused, overloaded or half-open Redis."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
     def stop(self, timeout: float = 20) -> None:
         """SIGTERM to the group (Celery: warm shutdown), then SIGKILL whatever is left."""
         if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGCONT)  # a frozen group would not act on SIGTERM
+        except ProcessLookupError:
             return
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10)):
             try:

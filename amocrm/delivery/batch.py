@@ -67,15 +67,16 @@ def due_batch_starts(max_batches: int) -> list[int]:
 
 def _try_one_while_paused(conn: Settings, first_id: int | None) -> int:
     """amoCRM refused deals (402/403): one due lead every 10 minutes, across all processes, finds out whether it
-    still does, through the same path as any lead. If it goes through, the pause lifts and the rest follow.
+    still does, through the same path as any lead. Once amoCRM takes its deal, the pause lifts and the rest follow;
+    a passing failure after that (its note, say) is that lead's to retry, not a reason to keep everyone waiting.
     """
     if not _connected_and_unthrottled(conn) or not Delivery.due().exists() or not Settings.claim_sending_probe():
         return 0
     batch = Delivery.claim_due(1, first_id=first_id)
     if batch:
         deliver_batch(conn, batch)
-    if batch and batch[0].state == DeliveryState.DELIVERED:
-        logger.info("A lead reached amoCRM while sending was paused; sending resumes")
+    if batch and batch[0].deal_created:
+        logger.info("amoCRM took a deal while sending was paused; sending resumes")
         conn.resume_sending()
     return len(batch)
 

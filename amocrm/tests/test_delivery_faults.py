@@ -195,6 +195,22 @@ def test_a_lead_that_goes_through_lifts_the_pause(paused_ten_minutes_ago):
 
 
 @pytest.mark.django_db
+def test_a_deal_amocrm_takes_lifts_the_pause_although_its_note_then_fails(sandbox, paused_ten_minutes_ago):
+    new_lead(message="Salom")
+    real_add_lead_notes = client.add_lead_notes
+
+    def notes_fail_once(conn, notes):
+        sandbox.set_faults(error_next=1)
+        return real_add_lead_notes(conn, notes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client, "add_lead_notes", notes_fail_once)
+        batch.deliver_due()
+
+    assert Settings.load().sending_paused_reason == ""
+
+
+@pytest.mark.django_db
 def test_the_rest_follow_once_the_pause_is_lifted(sandbox, paused_ten_minutes_ago):
     _three_due_leads()
     batch.deliver_due()
