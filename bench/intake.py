@@ -1,8 +1,8 @@
 """POST /api/leads under concurrency, side by side with a bare view that only inserts one row (issue 2: ≤ 1.3×), and
 with an Idempotency-Key on every request (the key's check may cost at most 10% of the intake's throughput).
 
-How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; LEAD_RATE_LIMIT is
-switched off for the server it starts):
+How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; the rate limit's counters
+expire by themselves within two minutes):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py
     # every request publishing its dispatch task, as with idle workers (see "No worker runs" below)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --idle-worker
@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 HOST = "127.0.0.1"
@@ -63,6 +65,14 @@ CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
 WAITING_MARK = "acoustic:1:celery:waiting:{task}"  # acoustic.celery's mark, under the cache's KEY_PREFIX and version
 # As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
 HEADERS = {"Content-Type": "application/json", "User-Agent": "bench/intake", "X-Forwarded-Proto": "https"}
+# Every request comes from a visitor of its own, as the trusted proxy says in X-Forwarded-For: the rate limit counts
+# each one in Redis, as deployed, and never refuses one.
+VISITORS = itertools.count(1)  # next() on it is atomic under the GIL
+
+
+def visitor() -> str:
+    number = next(VISITORS)
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
 
 
 @dataclass
@@ -143,15 +153,16 @@ def server_env(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[
         "DJANGO_SETTINGS_MODULE": "acoustic.settings",
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
-        "LEAD_RATE_LIMIT": "",  # off: every request comes from 127.0.0.1
+        "LEAD_RATE_LIMIT": "10/m",  # the default, per visitor (VISITORS)
+        "TRUSTED_PROXIES": HOST,  # the bench's client stands for the proxy in front of gunicorn
         "DEBUG": "0" if args.no_debug else "1",
         "LOG_LEVEL": "WARNING",
         "TELEGRAM_API_URL": f"http://{HOST}:9",  # nothing may leave the machine, whatever the database says
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     if args.no_debug:  # what production must set; throwaway values
-        key = secrets.token_urlsafe(50)
-        env.update(SECRET_KEY=key, FERNET_KEYS=key, ALLOWED_HOSTS=HOST, SITE_URL=f"http://{HOST}:8000")
+        env.update(SECRET_KEY=secrets.token_urlsafe(50), FERNET_KEYS=Fernet.generate_key().decode(),
+                   ALLOWED_HOSTS=HOST, SITE_URL="https://acoustic.uz")  # fmt: skip
     return env
 
 
@@ -237,7 +248,7 @@ def post(port: int, path: str, body: bytes, headers: dict[str, str] | None = Non
     # A fresh connection per request: gunicorn's sync workers close every connection after answering.
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", path, body, {**HEADERS, **(headers or {})})
+        conn.request("POST", path, body, {**HEADERS, "X-Forwarded-For": visitor(), **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -334,7 +345,8 @@ def cpu_cost(env: dict[str, str], count: int) -> None:
     for number, target in enumerate(order):  # the first 100 warm up: imports, URL resolver, connections
         key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
         started = time.process_time()
-        response = web.post(INTAKE, lead_body(number), content_type="application/json", secure=True, **key)
+        response = web.post(INTAKE, lead_body(number), content_type="application/json", secure=True,
+                            HTTP_X_FORWARDED_FOR=visitor(), **key)  # fmt: skip
         if number >= 100:
             spent[target] += time.process_time() - started
         if response.status_code != 201:
@@ -354,14 +366,16 @@ def profile(env: dict[str, str], count: int) -> None:
     web = in_process_client(env)
     for path in (INTAKE, BARE):
         for number in range(50):  # warm up: imports, URL resolver, connections
-            response = web.post(path, lead_body(number), content_type="application/json", secure=True)
+            response = web.post(path, lead_body(number), content_type="application/json", secure=True,
+                                HTTP_X_FORWARDED_FOR=visitor())  # fmt: skip
             if response.status_code != 201:
                 sys.exit(f"POST {path} answered {response.status_code}: {response.content[:300]!r}")
         profiler = Profiler(interval=0.0002)
         started = time.perf_counter()
         with profiler:
             for number in range(count):
-                web.post(path, lead_body(10_000 + number), content_type="application/json", secure=True)
+                web.post(path, lead_body(10_000 + number), content_type="application/json", secure=True,
+                         HTTP_X_FORWARDED_FOR=visitor())  # fmt: skip
         mean_ms = (time.perf_counter() - started) / count * 1000
         print(f"\n=== profile of {count} × POST {path}: {mean_ms:.2f} ms per request in-process (profiled) ===")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
