@@ -158,7 +158,7 @@ CELERY_BROKER_URL = re.sub(r"^unix://", "redis+socket://", REDIS_URL)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "acoustic.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "acoustic",
         # Redis answers in a millisecond: a silent one (paused, overloaded, a half-open link) must not hold a lead
