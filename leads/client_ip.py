@@ -1,7 +1,7 @@
 """The visitor's IP address, believing X-Forwarded-For only from configured trusted proxies."""
 
 import ipaddress
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -25,6 +25,8 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+# The proxy's own address comes with every request: kept parsed (the least recently seen visitors' make way).
+@lru_cache(maxsize=256)
 def _parsed(address: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(address)
