@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import intake_trace  # bench/intake_trace.py, beside this file
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,8 @@ def main() -> None:
             if args.idle_worker:
                 worker.start()
             run_load(args, port)
+            if args.trace:
+                intake_trace.summarize(workdir / "trace.log", args.workers)
         if args.cpu:
             cpu_cost(env, args.cpu)
         if args.profile:
@@ -143,6 +146,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=0, metavar="N", help="CPU time of N in-process requests, ± key")
     parser.add_argument("--idle-worker", action="store_true", help="take queued tasks at once, as idle workers do")
     parser.add_argument("--keep-queue", action="store_true", help="leave the queued tasks in Redis")
+    parser.add_argument("--trace", action="store_true", help="server-side times, worker restarts, full collections")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
     return parser.parse_args()
 
@@ -179,8 +183,12 @@ def start_gunicorn(env: dict[str, str], workdir: Path, args: argparse.Namespace)
     port = free_port()
     log = (workdir / "gunicorn.log").open("w")
     command = [PYTHON, "-m", "gunicorn", args.app, "-w", str(args.workers), "-b", f"{HOST}:{port}"]
-    if args.gunicorn_config:
-        command += ["-c", str(Path(args.gunicorn_config).resolve())]
+    config = str(Path(args.gunicorn_config).resolve()) if args.gunicorn_config else ""
+    if args.trace:  # the config under test, loaded by the tracing one
+        env = {**env, "BENCH_TRACE_CONFIG": config, "BENCH_TRACE_LOG": str(workdir / "trace.log")}
+        config = str(Path(intake_trace.__file__).resolve())
+    if config:
+        command += ["-c", config]
     # Started in the temp dir: gunicorn reads ./gunicorn.conf.py from its working directory unless told otherwise.
     server = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
