@@ -52,10 +52,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import intake_trace  # bench/intake_trace.py, beside this file
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
+TRACE_CONFIG = Path(__file__).resolve().with_name("intake_trace.py")  # --trace: a gunicorn config and its summary
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 INTAKE, BARE = "/api/leads", "/bench/bare"
@@ -114,7 +114,9 @@ def main() -> None:
                 worker.start()
             run_load(args, port)
             if args.trace:
-                intake_trace.summarize(workdir / "trace.log", args.workers)
+                from intake_trace import summarize  # beside this script, which Python put first on sys.path
+
+                summarize(workdir / "trace.log", args.workers)
         if args.cpu:
             cpu_cost(env, args.cpu)
         if args.profile:
@@ -186,7 +188,7 @@ def start_gunicorn(env: dict[str, str], workdir: Path, args: argparse.Namespace)
     config = str(Path(args.gunicorn_config).resolve()) if args.gunicorn_config else ""
     if args.trace:  # the config under test, loaded by the tracing one
         env = {**env, "BENCH_TRACE_CONFIG": config, "BENCH_TRACE_LOG": str(workdir / "trace.log")}
-        config = str(Path(intake_trace.__file__).resolve())
+        config = str(TRACE_CONFIG)
     if config:
         command += ["-c", config]
     # Started in the temp dir: gunicorn reads ./gunicorn.conf.py from its working directory unless told otherwise.
