@@ -14,3 +14,17 @@ def test_a_form_with_errors_leaves_the_next_one_clean():
     form = LeadForm(data={"name": "Bobur", "phone": "90 123 45 67"}, intake=IntakeSettings())
 
     assert form.is_valid(), form.errors
+
+
+def test_it_cleans_an_attribution_field_left_out_to_blank():
+    form = LeadForm(data={"name": "Bobur", "phone": "90 123 45 67", "utm_source": "google"}, intake=IntakeSettings())
+
+    form.is_valid()
+
+    assert form.cleaned_data["gclid"] == ""
+
+
+def test_it_still_checks_the_attribution_fields_sent():
+    form = LeadForm(data={"name": "Bobur", "phone": "90 123 45 67", "gclid": "x" * 256}, intake=IntakeSettings())
+
+    assert "gclid" in form.errors
