@@ -138,7 +138,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint (0: skip)")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first")
-    # Short rounds: on a shared machine other load comes and goes within seconds, and falls on all three endpoints alike.
+    # Short rounds: on a shared machine other load comes and goes within seconds, and falls on all endpoints alike.
     parser.add_argument("--rounds", type=int, default=20, help="alternating rounds the requests are split into")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--app", default="bench.intake_wsgi:application", help="WSGI app to serve (to try a variant)")
