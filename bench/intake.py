@@ -353,29 +353,37 @@ def in_process_client(env: dict[str, str]):
 
 
 def cpu_cost(env: dict[str, str], count: int) -> None:
-    """CPU time of this process per POST /api/leads, alternately without and with a new Idempotency-Key.
+    """CPU time of this process per POST /api/leads without and with a new Idempotency-Key, and per bare insert.
 
     Unlike the wall-clock rounds, other load on a shared machine hardly moves it. With SQLite the database's work
-    is done in this process too; PostgreSQL's is not counted.
+    is done in this process too; PostgreSQL's is not counted, nor Redis's.
     """
-    web, spent = in_process_client(env), {INTAKE: 0.0, KEYED: 0.0}
+    web, targets = in_process_client(env), (INTAKE, KEYED, BARE)
+    for target in targets:  # warm up: imports, URL resolver, connections
+        for number in range(50):
+            _post_in_process(web, target, number)
+    spent = dict.fromkeys(targets, 0.0)
     # In random order: a strict alternation lines up with whatever recurs (the garbage collector, the dispatch
     # task's publish every few seconds) and charges it to one side.
-    order = [INTAKE] * (50 + count) + [KEYED] * (50 + count)
+    order = [target for target in targets for _ in range(count)]
     random.Random(7).shuffle(order)
-    for number, target in enumerate(order):  # the first 100 warm up: imports, URL resolver, connections
-        key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
+    for number, target in enumerate(order):
         started = time.process_time()
-        response = web.post(INTAKE, lead_body(number), content_type="application/json", secure=True,
-                            HTTP_X_FORWARDED_FOR=visitor(), **key)  # fmt: skip
-        if number >= 100:
-            spent[target] += time.process_time() - started
-        if response.status_code != 201:
-            sys.exit(f"POST {target} answered {response.status_code}: {response.content[:300]!r}")
-    plain, keyed = (spent[target] / count * 1000 for target in (INTAKE, KEYED))
+        _post_in_process(web, target, number)
+        spent[target] += time.process_time() - started
+    plain, keyed, bare = (spent[target] / count * 1000 for target in targets)
     cost = keyed / plain
     print(f"\nCPU per request in-process ({count} each, in random order): without a key {plain:.3f} ms, with a key "
-          f"{keyed:.3f} ms: {cost:.3f}×  goal ≤ {GOAL_KEY_COST}: {verdict(cost, GOAL_KEY_COST)}")  # fmt: skip
+          f"{keyed:.3f} ms: {cost:.3f}×  goal ≤ {GOAL_KEY_COST}: {verdict(cost, GOAL_KEY_COST)}; bare insert "
+          f"{bare:.3f} ms (intake / bare {plain / bare:.2f}×)")  # fmt: skip
+
+
+def _post_in_process(web, target: str, number: int) -> None:
+    key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
+    response = web.post(target.split()[0], lead_body(number), content_type="application/json", secure=True,
+                        HTTP_X_FORWARDED_FOR=visitor(), **key)  # fmt: skip
+    if response.status_code != 201:
+        sys.exit(f"POST {target} answered {response.status_code}: {response.content[:300]!r}")
 
 
 def profile(env: dict[str, str], count: int) -> None:
@@ -387,16 +395,12 @@ def profile(env: dict[str, str], count: int) -> None:
     web = in_process_client(env)
     for path in (INTAKE, BARE):
         for number in range(50):  # warm up: imports, URL resolver, connections
-            response = web.post(path, lead_body(number), content_type="application/json", secure=True,
-                                HTTP_X_FORWARDED_FOR=visitor())  # fmt: skip
-            if response.status_code != 201:
-                sys.exit(f"POST {path} answered {response.status_code}: {response.content[:300]!r}")
+            _post_in_process(web, path, number)
         profiler = Profiler(interval=0.0002)
         started = time.perf_counter()
         with profiler:
             for number in range(count):
-                web.post(path, lead_body(10_000 + number), content_type="application/json", secure=True,
-                         HTTP_X_FORWARDED_FOR=visitor())  # fmt: skip
+                _post_in_process(web, path, 10_000 + number)
         mean_ms = (time.perf_counter() - started) / count * 1000
         print(f"\n=== profile of {count} × POST {path}: {mean_ms:.2f} ms per request in-process (profiled) ===")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
