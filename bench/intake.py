@@ -15,15 +15,20 @@ expire by themselves within two minutes):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py \
         --database-url postgres://postgres@127.0.0.1:5432/acoustic_bench_intake
     dropdb -h 127.0.0.1 -U postgres acoustic_bench_intake
+    # as deployed, plus what the slow requests have in common, seen from inside gunicorn (bench/intake_trace.py)
+    ... bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py --database-url ... --trace
     # where the time goes (pip install pyinstrument into .venv first; it is not a project requirement)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --profile 500
-    # the Idempotency-Key's CPU cost in-process, which other load on a shared machine hardly moves
+    # CPU per request in-process (with and without a key, and the bare insert), which other load hardly moves
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --cpu 3000
+
+What was found with it, and what changed: bench/README.md.
 
 It migrates a fresh database in a temp dir, serves bench.intake_wsgi with gunicorn (sync workers, like
 production), warms up, then sends the same number of requests to /api/leads without a key, to /api/leads with a
 new Idempotency-Key each (as the site script sends every lead) and to /bench/bare, in rotating rounds, and prints
-req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
+req/s and p50/p99 latency of each, and their ratios, overall and round by round. Each request comes from a visitor
+of its own behind a trusted proxy, so the rate limit runs as deployed. Figures only; nothing is asserted.
 
 No worker runs. A stored lead queues leads.tasks.dispatch_leads unless one is already waiting, so without a worker
 one waits nearly all the time and most requests publish nothing (as when workers are busy). --idle-worker takes each
