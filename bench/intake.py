@@ -156,6 +156,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=0, metavar="N", help="CPU time of N in-process requests, ± key")
     parser.add_argument("--idle-worker", action="store_true", help="take queued tasks at once, as idle workers do")
     parser.add_argument("--keep-queue", action="store_true", help="leave the queued tasks in Redis")
+    parser.add_argument("--no-rate-limit", action="store_true", help="switch the rate limit off (as before 2026-12)")
     parser.add_argument("--trace", action="store_true", help="server-side times, worker restarts, full collections")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
     return parser.parse_args()
@@ -167,7 +168,7 @@ def server_env(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[
         "DJANGO_SETTINGS_MODULE": "acoustic.settings",
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
-        "LEAD_RATE_LIMIT": "10/m",  # the default, per visitor (VISITORS)
+        "LEAD_RATE_LIMIT": "" if args.no_rate_limit else "10/m",  # the default, per visitor (VISITORS)
         "TRUSTED_PROXIES": HOST,  # the bench's client stands for the proxy in front of gunicorn
         "DEBUG": "0" if args.no_debug else "1",
         "LOG_LEVEL": "WARNING",
@@ -300,7 +301,8 @@ def report(args: argparse.Namespace, totals: dict[str, Sample]) -> None:
     database = f"{url.scheme}{' ?' + url.query if url.query else ''}" if args.database_url else "SQLite (temp file)"
     print(f"\n{args.requests} requests per endpoint, {args.concurrency} client threads, {args.rounds} alternating "
           f"rounds, gunicorn -w {args.workers} (sync, config {args.gunicorn_config or 'none'}), "
-          f"DEBUG={'off' if args.no_debug else 'on'}, database {database}")  # fmt: skip
+          f"DEBUG={'off' if args.no_debug else 'on'}, database {database}, "
+          f"rate limit {'off' if args.no_rate_limit else 'on'}")  # fmt: skip
     print(f"{'endpoint':<23}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, sample in (("POST " + INTAKE, intake), ("POST " + KEYED, keyed), ("POST " + BARE, bare)):
         errors = sum(sample.errors.values())
