@@ -95,13 +95,14 @@ MIDDLEWARE = [
     "acoustic.unreadable_secrets.UnreadableSecretsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's sessions, users and messages, which the lead API goes around (acoustic/page_middleware.py).
+    "acoustic.page_middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "acoustic.page_middleware.AuthenticationMiddleware",
+    "acoustic.page_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login attempt into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -162,7 +163,7 @@ CELERY_BROKER_URL = re.sub(r"^unix://", "redis+socket://", REDIS_URL)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "acoustic.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "acoustic",
         # Redis answers in a millisecond: a silent one (paused, overloaded, a half-open link) must not hold a lead
@@ -227,7 +228,9 @@ for _proxy in TRUSTED_PROXIES:
 
 # CORS and CSRF: the public site may post leads from another origin.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/api/leads/?$"
+# The lead API: CORS applies to it, and it goes around the pages' sessions, users and messages (page_middleware.py).
+LEAD_API_URLS_REGEX = r"^/api/leads/?$"
+CORS_URLS_REGEX = LEAD_API_URLS_REGEX
 # The site script sends each lead with an Idempotency-Key header (leads/idempotency.py).
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

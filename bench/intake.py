@@ -1,8 +1,8 @@
 """POST /api/leads under concurrency, side by side with a bare view that only inserts one row (issue 2: ≤ 1.3×), and
 with an Idempotency-Key on every request (the key's check may cost at most 10% of the intake's throughput).
 
-How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; LEAD_RATE_LIMIT is
-switched off for the server it starts):
+How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; the rate limit's counters
+expire by themselves within two minutes):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py
     # every request publishing its dispatch task, as with idle workers (see "No worker runs" below)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --idle-worker
@@ -15,15 +15,20 @@ switched off for the server it starts):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py \
         --database-url postgres://postgres@127.0.0.1:5432/acoustic_bench_intake
     dropdb -h 127.0.0.1 -U postgres acoustic_bench_intake
+    # as deployed, plus what the slow requests have in common, seen from inside gunicorn (bench/intake_trace.py)
+    ... bench/intake.py --no-debug --gunicorn-config gunicorn.conf.py --database-url ... --trace
     # where the time goes (pip install pyinstrument into .venv first; it is not a project requirement)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --profile 500
-    # the Idempotency-Key's CPU cost in-process, which other load on a shared machine hardly moves
+    # CPU per request in-process (with and without a key, and the bare insert), which other load hardly moves
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 0 --cpu 3000
+
+What was found with it, and what changed: bench/README.md.
 
 It migrates a fresh database in a temp dir, serves bench.intake_wsgi with gunicorn (sync workers, like
 production), warms up, then sends the same number of requests to /api/leads without a key, to /api/leads with a
 new Idempotency-Key each (as the site script sends every lead) and to /bench/bare, in rotating rounds, and prints
-req/s and p50/p99 latency of each, and their ratios. Figures only; nothing is asserted.
+req/s and p50/p99 latency of each, and their ratios, overall and round by round. Each request comes from a visitor
+of its own behind a trusted proxy, so the rate limit runs as deployed. Figures only; nothing is asserted.
 
 No worker runs. A stored lead queues leads.tasks.dispatch_leads unless one is already waiting, so without a worker
 one waits nearly all the time and most requests publish nothing (as when workers are busy). --idle-worker takes each
@@ -52,17 +57,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
+TRACE_CONFIG = Path(__file__).resolve().with_name("intake_trace.py")  # --trace: a gunicorn config and its summary
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 INTAKE, BARE = "/api/leads", "/bench/bare"
 KEYED = INTAKE + " +key"  # the same endpoint, each request with its own Idempotency-Key
 GOAL_RATIO = 1.3
+GOAL_P99_RATIO = 3
 GOAL_KEY_COST = 1.10
 CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
 WAITING_MARK = "acoustic:1:celery:waiting:{task}"  # acoustic.celery's mark, under the cache's KEY_PREFIX and version
 # As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
 HEADERS = {"Content-Type": "application/json", "User-Agent": "bench/intake", "X-Forwarded-Proto": "https"}
+# Every request comes from a visitor of its own, as the trusted proxy says in X-Forwarded-For: the rate limit counts
+# each one in Redis, as deployed, and never refuses one. A random start, so that a run soon after another does not
+# meet its visitors' counts (a count already there costs the limit two more round trips).
+VISITORS = itertools.count(random.randrange(1 << 24))  # next() on it is atomic under the GIL
+
+
+def visitor() -> str:
+    number = next(VISITORS) % (1 << 24)
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
 
 
 @dataclass
@@ -102,6 +120,10 @@ def main() -> None:
             if args.idle_worker:
                 worker.start()
             run_load(args, port)
+            if args.trace:
+                from intake_trace import summarize  # beside this script, which Python put first on sys.path
+
+                summarize(workdir / "trace.log", args.workers)
         if args.cpu:
             cpu_cost(env, args.cpu)
         if args.profile:
@@ -122,7 +144,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint (0: skip)")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the requests are split into")
+    # Short rounds: on a shared machine other load comes and goes within seconds, and falls on all endpoints alike.
+    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds the requests are split into")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--app", default="bench.intake_wsgi:application", help="WSGI app to serve (to try a variant)")
     parser.add_argument("--gunicorn-config", help="e.g. gunicorn.conf.py (default: none, only -w and -b)")
@@ -133,6 +156,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=0, metavar="N", help="CPU time of N in-process requests, ± key")
     parser.add_argument("--idle-worker", action="store_true", help="take queued tasks at once, as idle workers do")
     parser.add_argument("--keep-queue", action="store_true", help="leave the queued tasks in Redis")
+    parser.add_argument("--no-rate-limit", action="store_true", help="switch the rate limit off (as before 2026-12)")
+    parser.add_argument("--trace", action="store_true", help="server-side times, worker restarts, full collections")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, gunicorn log)")
     return parser.parse_args()
 
@@ -143,15 +168,16 @@ def server_env(args: argparse.Namespace, redis_url: str, workdir: Path) -> dict[
         "DJANGO_SETTINGS_MODULE": "acoustic.settings",
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
-        "LEAD_RATE_LIMIT": "",  # off: every request comes from 127.0.0.1
+        "LEAD_RATE_LIMIT": "" if args.no_rate_limit else "10/m",  # the default, per visitor (VISITORS)
+        "TRUSTED_PROXIES": HOST,  # the bench's client stands for the proxy in front of gunicorn
         "DEBUG": "0" if args.no_debug else "1",
         "LOG_LEVEL": "WARNING",
         "TELEGRAM_API_URL": f"http://{HOST}:9",  # nothing may leave the machine, whatever the database says
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     if args.no_debug:  # what production must set; throwaway values
-        key = secrets.token_urlsafe(50)
-        env.update(SECRET_KEY=key, FERNET_KEYS=key, ALLOWED_HOSTS=HOST, SITE_URL=f"http://{HOST}:8000")
+        env.update(SECRET_KEY=secrets.token_urlsafe(50), FERNET_KEYS=Fernet.generate_key().decode(),
+                   ALLOWED_HOSTS=HOST, SITE_URL="https://acoustic.uz")  # fmt: skip
     return env
 
 
@@ -168,8 +194,12 @@ def start_gunicorn(env: dict[str, str], workdir: Path, args: argparse.Namespace)
     port = free_port()
     log = (workdir / "gunicorn.log").open("w")
     command = [PYTHON, "-m", "gunicorn", args.app, "-w", str(args.workers), "-b", f"{HOST}:{port}"]
-    if args.gunicorn_config:
-        command += ["-c", str(Path(args.gunicorn_config).resolve())]
+    config = str(Path(args.gunicorn_config).resolve()) if args.gunicorn_config else ""
+    if args.trace:  # the config under test, loaded by the tracing one
+        env = {**env, "BENCH_TRACE_CONFIG": config, "BENCH_TRACE_LOG": str(workdir / "trace.log")}
+        config = str(TRACE_CONFIG)
+    if config:
+        command += ["-c", config]
     # Started in the temp dir: gunicorn reads ./gunicorn.conf.py from its working directory unless told otherwise.
     server = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -191,16 +221,16 @@ def run_load(args: argparse.Namespace, port: int) -> None:
     for target in targets:
         phase(port, target, args.warmup, args.concurrency)
     totals = {target: Sample() for target in targets}
-    key_costs = []  # per round: the intake's throughput without a key over with one, measured minutes apart at most
+    rounds = []  # each round's samples: endpoints measured seconds apart, which load from elsewhere rarely tells apart
     per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
     for number, count in enumerate(per_round):
-        rounds = {}
+        rounds.append({})
         for target in targets[number % 3 :] + targets[: number % 3]:  # each target first in turn
-            rounds[target] = phase(port, target, count, args.concurrency)
-            totals[target].add(rounds[target])
-        key_costs.append(rounds[INTAKE].rate / rounds[KEYED].rate if rounds[KEYED].rate else float("inf"))
+            rounds[-1][target] = phase(port, target, count, args.concurrency)
+            totals[target].add(rounds[-1][target])
     report(args, totals)
-    report_key_cost(totals, key_costs)
+    report_rounds(rounds)
+    report_key_cost(totals, [r[INTAKE].rate / r[KEYED].rate if r[KEYED].rate else float("inf") for r in rounds])
 
 
 def phase(port: int, target: str, count: int, concurrency: int) -> Sample:
@@ -237,7 +267,7 @@ def post(port: int, path: str, body: bytes, headers: dict[str, str] | None = Non
     # A fresh connection per request: gunicorn's sync workers close every connection after answering.
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", path, body, {**HEADERS, **(headers or {})})
+        conn.request("POST", path, body, {**HEADERS, "X-Forwarded-For": visitor(), **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -271,7 +301,8 @@ def report(args: argparse.Namespace, totals: dict[str, Sample]) -> None:
     database = f"{url.scheme}{' ?' + url.query if url.query else ''}" if args.database_url else "SQLite (temp file)"
     print(f"\n{args.requests} requests per endpoint, {args.concurrency} client threads, {args.rounds} alternating "
           f"rounds, gunicorn -w {args.workers} (sync, config {args.gunicorn_config or 'none'}), "
-          f"DEBUG={'off' if args.no_debug else 'on'}, database {database}")  # fmt: skip
+          f"DEBUG={'off' if args.no_debug else 'on'}, database {database}, "
+          f"rate limit {'off' if args.no_rate_limit else 'on'}")  # fmt: skip
     print(f"{'endpoint':<23}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, sample in (("POST " + INTAKE, intake), ("POST " + KEYED, keyed), ("POST " + BARE, bare)):
         errors = sum(sample.errors.values())
@@ -280,17 +311,25 @@ def report(args: argparse.Namespace, totals: dict[str, Sample]) -> None:
         if sample.errors:
             print(f"{'':<23}errors: {sample.errors}")
     ratios = [
-        ("p50 latency (intake / bare)", intake.percentile(50) / bare.percentile(50), True),
-        ("throughput (bare / intake)", bare.rate / intake.rate if intake.rate else float("inf"), True),
-        ("p99 latency (intake / bare)", intake.percentile(99) / bare.percentile(99), False),
+        ("p50 latency (intake / bare)", intake.percentile(50) / bare.percentile(50), GOAL_RATIO),
+        ("throughput (bare / intake)", bare.rate / intake.rate if intake.rate else float("inf"), GOAL_RATIO),
+        ("p99 latency (intake / bare)", intake.percentile(99) / bare.percentile(99), GOAL_P99_RATIO),
     ]
-    for label, ratio, has_goal in ratios:
-        goal = f"  goal ≤ {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)}" if has_goal else ""
-        print(f"ratio {label:<28}{ratio:>6.2f}{goal}")
+    for label, ratio, goal in ratios:
+        print(f"ratio {label:<28}{ratio:>6.2f}  goal ≤ {goal}: {verdict(ratio, goal)}")
     ratio = bare.rate / keyed.rate if keyed.rate else float("inf")
     print(
         f"ratio {'throughput (bare / intake +key)':<28}{ratio:>6.2f}  goal ≤ {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)}"
     )
+
+
+def report_rounds(rounds: list[dict[str, Sample]]) -> None:
+    """The same ratios round by round: their median is what other load on a shared machine moves least."""
+    throughput = [r[BARE].rate / r[INTAKE].rate if r[INTAKE].rate else float("inf") for r in rounds]
+    p50 = [r[INTAKE].percentile(50) / r[BARE].percentile(50) for r in rounds]
+    print(f"per round, median (range) of {len(rounds)}: throughput (bare / intake) {statistics.median(throughput):.2f} "
+          f"({min(throughput):.2f}-{max(throughput):.2f}), p50 latency (intake / bare) {statistics.median(p50):.2f} "
+          f"({min(p50):.2f}-{max(p50):.2f})")  # fmt: skip
 
 
 def report_key_cost(totals: dict[str, Sample], key_costs: list[float]) -> None:
@@ -321,28 +360,37 @@ def in_process_client(env: dict[str, str]):
 
 
 def cpu_cost(env: dict[str, str], count: int) -> None:
-    """CPU time of this process per POST /api/leads, alternately without and with a new Idempotency-Key.
+    """CPU time of this process per POST /api/leads without and with a new Idempotency-Key, and per bare insert.
 
     Unlike the wall-clock rounds, other load on a shared machine hardly moves it. With SQLite the database's work
-    is done in this process too; PostgreSQL's is not counted.
+    is done in this process too; PostgreSQL's is not counted, nor Redis's.
     """
-    web, spent = in_process_client(env), {INTAKE: 0.0, KEYED: 0.0}
+    web, targets = in_process_client(env), (INTAKE, KEYED, BARE)
+    for target in targets:  # warm up: imports, URL resolver, connections
+        for number in range(50):
+            _post_in_process(web, target, number)
+    spent = dict.fromkeys(targets, 0.0)
     # In random order: a strict alternation lines up with whatever recurs (the garbage collector, the dispatch
     # task's publish every few seconds) and charges it to one side.
-    order = [INTAKE] * (50 + count) + [KEYED] * (50 + count)
+    order = [target for target in targets for _ in range(count)]
     random.Random(7).shuffle(order)
-    for number, target in enumerate(order):  # the first 100 warm up: imports, URL resolver, connections
-        key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
+    for number, target in enumerate(order):
         started = time.process_time()
-        response = web.post(INTAKE, lead_body(number), content_type="application/json", secure=True, **key)
-        if number >= 100:
-            spent[target] += time.process_time() - started
-        if response.status_code != 201:
-            sys.exit(f"POST {target} answered {response.status_code}: {response.content[:300]!r}")
-    plain, keyed = (spent[target] / count * 1000 for target in (INTAKE, KEYED))
+        _post_in_process(web, target, number)
+        spent[target] += time.process_time() - started
+    plain, keyed, bare = (spent[target] / count * 1000 for target in targets)
     cost = keyed / plain
     print(f"\nCPU per request in-process ({count} each, in random order): without a key {plain:.3f} ms, with a key "
-          f"{keyed:.3f} ms: {cost:.3f}×  goal ≤ {GOAL_KEY_COST}: {verdict(cost, GOAL_KEY_COST)}")  # fmt: skip
+          f"{keyed:.3f} ms: {cost:.3f}×  goal ≤ {GOAL_KEY_COST}: {verdict(cost, GOAL_KEY_COST)}; bare insert "
+          f"{bare:.3f} ms (intake / bare {plain / bare:.2f}×)")  # fmt: skip
+
+
+def _post_in_process(web, target: str, number: int) -> None:
+    key = {"HTTP_IDEMPOTENCY_KEY": secrets.token_hex(16)} if target == KEYED else {}
+    response = web.post(target.split()[0], lead_body(number), content_type="application/json", secure=True,
+                        HTTP_X_FORWARDED_FOR=visitor(), **key)  # fmt: skip
+    if response.status_code != 201:
+        sys.exit(f"POST {target} answered {response.status_code}: {response.content[:300]!r}")
 
 
 def profile(env: dict[str, str], count: int) -> None:
@@ -354,14 +402,12 @@ def profile(env: dict[str, str], count: int) -> None:
     web = in_process_client(env)
     for path in (INTAKE, BARE):
         for number in range(50):  # warm up: imports, URL resolver, connections
-            response = web.post(path, lead_body(number), content_type="application/json", secure=True)
-            if response.status_code != 201:
-                sys.exit(f"POST {path} answered {response.status_code}: {response.content[:300]!r}")
+            _post_in_process(web, path, number)
         profiler = Profiler(interval=0.0002)
         started = time.perf_counter()
         with profiler:
             for number in range(count):
-                web.post(path, lead_body(10_000 + number), content_type="application/json", secure=True)
+                _post_in_process(web, path, 10_000 + number)
         mean_ms = (time.perf_counter() - started) / count * 1000
         print(f"\n=== profile of {count} × POST {path}: {mean_ms:.2f} ms per request in-process (profiled) ===")
         print(profiler.output_text(unicode=True, color=False, show_all=False))

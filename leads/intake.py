@@ -1,6 +1,7 @@
 """Storing a lead: the one step every form submission goes through, whatever the channel."""
 
 import json
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -16,6 +17,8 @@ from leads.models import Lead
 from leads.tasks import dispatch_leads
 
 _MAX_USER_AGENT = 500
+# json.loads joins an escaped pair into one character, so any surrogate left in a string stands alone.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class BadPayload(ValueError):
@@ -134,7 +137,7 @@ def _text(value: object) -> str:
         return ", ".join(text for text in map(_text, value) if text)
     # JSON may carry lone surrogates ("\ud83d": an emoji cut in half by a length limit), which no database can
     # store; the visitor's lead still counts, with U+FFFD in their place.
-    return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _LONE_SURROGATE.sub("\ufffd", str(value))
 
 
 def _is_scalar(value: object) -> bool:

@@ -28,6 +28,12 @@ def normalize_phone(raw: str) -> str:
     raise InvalidPhone(_("Enter a valid phone number, for example +998 90 123 45 67."))
 
 
+def example_number() -> str:
+    """A valid number of LEAD_PHONE_REGION as its people write it, e.g. '66 905 01 23'; blank for an unknown region."""
+    number = phonenumbers.example_number(settings.LEAD_PHONE_REGION)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if number else ""
+
+
 def mask_phone(e164: str) -> str:
     """'+998901234567' -> '+998 90 *** ** 67': enough to recognise, not enough to leak."""
     if len(e164) < 8:

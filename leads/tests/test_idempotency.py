@@ -70,6 +70,14 @@ def test_it_takes_the_same_lead_as_json_or_as_a_form_for_the_same(client):
     assert response.status_code == 200
 
 
+def test_it_takes_blank_attribution_fields_as_left_out(client):
+    post(client)
+
+    response = post(client, {**LEAD, "gclid": "", "utm_term": "  "})
+
+    assert response.status_code == 200
+
+
 def test_it_reads_the_key_from_the_body_for_plain_html_forms(client):
     body = {**LEAD, "idempotency_key": KEY}
     client.post("/api/leads", body)
