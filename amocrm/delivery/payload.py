@@ -29,13 +29,13 @@ def complex_lead(conn: Settings, delivery: Delivery, tracking_fields: dict[str, 
         "name": deal_name(conn, delivery),
         "price": 0,
         "_embedded": {
-            "tags": [{"name": tag} for tag in _tags(conn, lead)],
+            "tags": [{"name": tag} for tag in delivery.tag_names()],
             "contacts": [{"id": contact_id} if contact_id else contact_model(lead)],
         },
     }
-    for key in ("pipeline_id", "status_id", "responsible_user_id"):
-        if getattr(conn, key):
-            body[key] = getattr(conn, key)
+    for key in ("pipeline_id", "status_id", "responsible_user_id"):  # the route recorded on the delivery
+        if getattr(delivery, key):
+            body[key] = getattr(delivery, key)
     fields = deal_fields(conn, delivery, tracking_fields)
     if fields:
         body["custom_fields_values"] = fields
@@ -106,8 +106,8 @@ def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str,
         },
         "_embedded": {"leads": [deal], "contacts": [contact]},
     }
-    if conn.pipeline_id:
-        item["pipeline_id"] = conn.pipeline_id
+    if delivery.pipeline_id:
+        item["pipeline_id"] = delivery.pipeline_id
     return item
 
 
@@ -135,10 +135,6 @@ def note_text(lead: Lead) -> str:
             ("utm_term", lead.utm_term),
         ]
         return "\n".join(f"{label}: {value}" for label, value in lines if value)
-
-
-def _tags(conn: Settings, lead: Lead) -> list[str]:
-    return list(dict.fromkeys([*conn.tag_names(), lead.source]))
 
 
 def _text(field_id: int, value: str) -> dict:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from acoustic.encryption import EncryptedTextField
 from acoustic.singleton import SingletonModel
+from amocrm.models.manager_work import ManagerWorkSettings
 
 # Refresh tokens live 3 months and are replaced at every refresh.
 # Reference: https://www.amocrm.ru/developers/content/oauth/step-by-step
@@ -43,7 +44,7 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Settings(SingletonModel):
+class Settings(ManagerWorkSettings, SingletonModel):
     """The one amoCRM connection: credentials, encrypted tokens, and where leads go."""
 
     # The integration, as created in amoCRM (amoMarket -> Create integration)

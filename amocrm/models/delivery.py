@@ -25,6 +25,10 @@ class Delivery(LeasedWork, models.Model):
     # Longer than one batch can take (its requests, quick retries, rate-limit waits, timeouts).
     CLAIM_LEASE = timedelta(minutes=5)
     ERROR_FIELDS = ("last_error", "last_error_path")
+    ROUTE_FIELDS = (
+        "routed_at", "pipeline_id", "status_id", "responsible_user_id", "tags", "route_rule", "route_note",
+        "follow_up_task_type_id", "follow_up_text", "follow_up_due_at",
+    )  # fmt: skip
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
     state = models.CharField(
@@ -44,6 +48,18 @@ class Delivery(LeasedWork, models.Model):
     # Notes carry no marker: after a notes request with no answer, the deal's recent notes are looked up instead.
     note_outcome_unknown = models.BooleanField(default=False)
     note_attempted_at = models.DateTimeField(null=True, blank=True)
+    # Where the deal goes and who is told to call, decided once before the deal is created (delivery/routing.py):
+    # a retry sends exactly what was decided, and a rotation never hands the same lead out twice.
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    pipeline_id = models.PositiveBigIntegerField(_("pipeline"), null=True, blank=True)
+    status_id = models.PositiveBigIntegerField(_("stage"), null=True, blank=True)
+    responsible_user_id = models.PositiveBigIntegerField(_("responsible user"), null=True, blank=True)
+    tags = models.CharField(_("tags"), max_length=500, blank=True)
+    route_rule = models.CharField(_("routing rule"), max_length=255, blank=True)
+    route_note = models.TextField(_("routing note"), blank=True, help_text=_("Why a matching rule was not used"))
+    follow_up_task_type_id = models.PositiveBigIntegerField(_("follow-up task type"), null=True, blank=True)
+    follow_up_text = models.TextField(_("follow-up task text"), blank=True)
+    follow_up_due_at = models.DateTimeField(_("follow-up task due"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -117,6 +133,13 @@ class Delivery(LeasedWork, models.Model):
     @property
     def deal_created(self) -> bool:
         return self.amocrm_lead_id is not None
+
+    @property
+    def is_routed(self) -> bool:
+        return self.routed_at is not None
+
+    def tag_names(self) -> list[str]:
+        return [tag for tag in self.tags.split(",") if tag]
 
     @property
     def is_finished(self) -> bool:

@@ -1,6 +1,7 @@
 import pytest
 
 from amocrm.delivery import payload as deal_payload
+from amocrm.delivery import routing
 from amocrm.models import Delivery, Settings
 from leads.models import Lead
 
@@ -22,6 +23,7 @@ def conn() -> Settings:
 
 @pytest.fixture
 def delivery() -> Delivery:
+    """A lead routed by the settings as they stand (tests that take `conn` set it up first)."""
     lead = Lead.objects.create(
         name="Dilnoza", phone="+998901234567", phone_raw="90 123 45 67", email="d@example.uz", source="callback",
         message="Salom", product_id="p-42", page_url="https://acoustic.uz/p/42", referrer="https://google.com/",
@@ -29,6 +31,7 @@ def delivery() -> Delivery:
     )  # fmt: skip
     delivery = Delivery.objects.create(lead=lead)
     delivery.marker = deal_payload.marker_for(delivery, "abc123def456")
+    routing.assign(Settings.load(), [delivery])
     return delivery
 
 
