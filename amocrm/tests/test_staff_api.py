@@ -106,3 +106,19 @@ def test_it_accepts_the_largest_page_amocrm_allows(admin_client, sandbox_conn, s
 
     assert response.status_code == 200
     assert "limit=250" in sandbox.received("/api/v4/leads")[0].query
+
+
+def test_a_successful_test_lifts_a_payment_pause(admin_client, sandbox_conn):
+    sandbox_conn.pause_sending("402 Payment Required")
+
+    admin_client.get("/api/amocrm/test")
+
+    assert Settings.load().sending_paused_reason == ""
+
+
+def test_it_says_that_sending_resumed(admin_client, sandbox_conn):
+    sandbox_conn.pause_sending("402 Payment Required")
+
+    response = admin_client.get("/api/amocrm/test")
+
+    assert response.json()["sending_resumed"] is True

@@ -39,9 +39,18 @@ def test(request: HttpRequest) -> JsonResponse:
         account = client.get_account(Settings.load())
     except AmoError as error:
         return _amo_error_json(error)
-    expires_at = Settings.load().token_expires_at  # re-read: the call may have refreshed the tokens
+    conn = Settings.load()  # re-read: the call may have refreshed the tokens
+    resumed = bool(conn.sending_paused_reason)
+    if resumed:
+        conn.resume_sending()  # the account answers: as the admin's Test button does, the next lead decides
+    expires_at = conn.token_expires_at
     return JsonResponse(
-        {"ok": True, "account": asdict(account), "token_expires_at": expires_at.isoformat() if expires_at else None}
+        {
+            "ok": True,
+            "account": asdict(account),
+            "token_expires_at": expires_at.isoformat() if expires_at else None,
+            "sending_resumed": resumed,
+        }
     )
 
 
