@@ -23,7 +23,7 @@ from amocrm.api.catalog import AccountCatalog
 from amocrm.api.errors import AmoError
 from amocrm.models import Settings
 
-GUIDE_LANGUAGES = {"en": "English", "uz": "O'zbekcha"}
+GUIDE_LANGUAGES = {"en": "English", "uz": "O'zbekcha", "ru": "Русский"}
 # The dropdowns may lag amoCRM by at most this much (a stage staff just added should show up soon).
 CATALOG_MAX_AGE_SECONDS = 60
 

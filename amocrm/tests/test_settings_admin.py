@@ -1,10 +1,14 @@
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from amocrm.admin.settings_form import EDITED_FIELDS, SettingsForm
+from amocrm.admin.settings_page import GUIDE_LANGUAGES
 from amocrm.models import ConnectionState, Settings
 
 pytestmark = pytest.mark.django_db
@@ -248,12 +252,32 @@ def test_it_refuses_a_domain_outside_amocrm(admin_client, keyed):
     assert Settings.load().domain == ""
 
 
-@pytest.mark.parametrize("language", ["en", "uz"])
+@pytest.mark.parametrize("language", ["en", "uz", "ru"])
 def test_it_shows_the_setup_guide(admin_client, db, language):
     response = admin_client.get(f"/admin/amocrm/settings/guide/{language}/")
 
     assert response.status_code == 200
     assert "/api/amocrm/callback" in response.content.decode()
+
+
+def test_the_russian_admin_links_to_the_russian_guide(admin_client, db):
+    page = admin_client.get(URL, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert '<a href="/admin/amocrm/settings/guide/ru/">Русский</a>' in page
+
+
+def test_the_russian_guide_is_the_russian_text(admin_client, db):
+    response = admin_client.get("/admin/amocrm/settings/guide/ru/", HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert "# Подключение сайта к amoCRM" in response.content.decode()
+
+
+@pytest.mark.parametrize("language", GUIDE_LANGUAGES)
+def test_every_screenshot_a_guide_shows_exists(language):
+    guide = Path(settings.BASE_DIR) / "docs" / f"amocrm-setup.{language}.md"
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", guide.read_text(encoding="utf-8"))
+
+    assert [image for image in images if not (guide.parent / image).is_file()] == []
 
 
 def test_it_has_no_guide_in_other_languages(admin_client, db):
