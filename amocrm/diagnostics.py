@@ -6,7 +6,7 @@ from datetime import datetime
 import redis
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from amocrm.api import client, ratelimit
 from amocrm.api.answers import Pipeline
@@ -49,20 +49,20 @@ def run_checks(send_test_lead: bool = False) -> Report:
 
 
 def problem_line(error: AmoError) -> str:
-    headline = _HEADLINES.get(error.kind, _lazy("amoCRM check failed"))
+    headline = _HEADLINES.get(error.kind, gettext_lazy("amoCRM check failed"))
     return f"{headline}: {error.message}"
 
 
 _HEADLINES = {
-    ErrorKind.NOT_CONFIGURED: _lazy("Not configured"),
-    ErrorKind.NOT_CONNECTED: _lazy("Not connected"),
-    ErrorKind.REVOKED: _lazy("Token revoked, reconnect in the admin"),
-    ErrorKind.UNAUTHORIZED: _lazy("Token not accepted"),
-    ErrorKind.NETWORK: _lazy("amoCRM unreachable"),
-    ErrorKind.SERVER: _lazy("amoCRM unreachable"),
-    ErrorKind.BLOCKED: _lazy("Blocked"),
-    ErrorKind.PAYMENT_REQUIRED: _lazy("Payment required"),
-    ErrorKind.RATE_LIMITED: _lazy("Rate limited"),
+    ErrorKind.NOT_CONFIGURED: gettext_lazy("Not configured"),
+    ErrorKind.NOT_CONNECTED: gettext_lazy("Not connected"),
+    ErrorKind.REVOKED: gettext_lazy("Token revoked, reconnect in the admin"),
+    ErrorKind.UNAUTHORIZED: gettext_lazy("Token not accepted"),
+    ErrorKind.NETWORK: gettext_lazy("amoCRM unreachable"),
+    ErrorKind.SERVER: gettext_lazy("amoCRM unreachable"),
+    ErrorKind.BLOCKED: gettext_lazy("Blocked"),
+    ErrorKind.PAYMENT_REQUIRED: gettext_lazy("Payment required"),
+    ErrorKind.RATE_LIMITED: gettext_lazy("Rate limited"),
 }
 
 

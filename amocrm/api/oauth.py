@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from acoustic.http_session import json_object
 from amocrm.api import transport
@@ -31,17 +31,35 @@ _ACCOUNT_HOST = re.compile(
 
 # What each token-endpoint `hint` means for the person pressing Connect (matched case-insensitively).
 _HINT_MESSAGES = [
-    ("authorization code has expired", _lazy("The authorization code expired (it lives 20 min). Press Connect again.")),
-    ("authorization code has been revoked", _lazy("This authorization code was already used. Press Connect again.")),
-    ("cannot decrypt the authorization code", _lazy("amoCRM did not recognise the code. Press Connect again.")),
-    ("client_id", _lazy("amoCRM does not know this integration ID: copy it again from the integration's Keys tab.")),
-    ("client_secret", _lazy("amoCRM rejected the secret key: copy it again from the integration's Keys tab.")),
-    ("redirect uri", _lazy("amoCRM does not accept the redirect URI; in the integration it must be %(redirect_uri)s")),
-    ("invalid account", _lazy("The integration is not installed in this amoCRM account, or the address is wrong.")),
-    ("token has expired", _lazy("The refresh token has expired (unused for 3 months). Reconnect in the admin.")),
-    ("revoked", _lazy("amoCRM revoked access (integration off, or token already used). Reconnect in the admin.")),
-    ("refresh token", _lazy("amoCRM no longer accepts the stored refresh token. Reconnect in the admin.")),
-    ("refresh_token", _lazy("amoCRM no longer accepts the stored refresh token. Reconnect in the admin.")),
+    (
+        "authorization code has expired",
+        gettext_lazy("The authorization code expired (it lives 20 min). Press Connect again."),
+    ),
+    (
+        "authorization code has been revoked",
+        gettext_lazy("This authorization code was already used. Press Connect again."),
+    ),
+    ("cannot decrypt the authorization code", gettext_lazy("amoCRM did not recognise the code. Press Connect again.")),
+    (
+        "client_id",
+        gettext_lazy("amoCRM does not know this integration ID: copy it again from the integration's Keys tab."),
+    ),
+    ("client_secret", gettext_lazy("amoCRM rejected the secret key: copy it again from the integration's Keys tab.")),
+    (
+        "redirect uri",
+        gettext_lazy("amoCRM does not accept the redirect URI; in the integration it must be %(redirect_uri)s"),
+    ),
+    (
+        "invalid account",
+        gettext_lazy("The integration is not installed in this amoCRM account, or the address is wrong."),
+    ),
+    ("token has expired", gettext_lazy("The refresh token has expired (unused for 3 months). Reconnect in the admin.")),
+    (
+        "revoked",
+        gettext_lazy("amoCRM revoked access (integration off, or token already used). Reconnect in the admin."),
+    ),
+    ("refresh token", gettext_lazy("amoCRM no longer accepts the stored refresh token. Reconnect in the admin.")),
+    ("refresh_token", gettext_lazy("amoCRM no longer accepts the stored refresh token. Reconnect in the admin.")),
 ]
 _REVOKED_HINTS = ("token has been revoked", "token has expired", "refresh token", "refresh_token")
 
