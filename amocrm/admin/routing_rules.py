@@ -65,8 +65,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             {
                 "description": _("Every condition filled in must hold; a rule without conditions takes every lead."),
                 "fields": (
-                    "source", "product_id", ("utm_source", "utm_source_match"),
-                    ("utm_campaign", "utm_campaign_match"), "page_url_prefix",
+                    "source",
+                    "product_id",
+                    ("utm_source", "utm_source_match"),
+                    ("utm_campaign", "utm_campaign_match"),
+                    "page_url_prefix",
                 ),  # fmt: skip
             },
         ),

@@ -114,4 +114,3 @@ class SettingsForm(SingletonSettingsForm):
         super().save_edited(conn)
         if self.verified_account is not None:
             conn.mark_connected(self.verified_account.id, self.verified_account.name)
-

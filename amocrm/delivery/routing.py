@@ -51,9 +51,11 @@ def match(conn: Settings, lead: Lead) -> Route:
 
 
 def active_rules() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(active=True).select_related("rotation_pool").prefetch_related(
-        "rotation_pool__members"
-    ))
+    return list(
+        RoutingRule.objects.filter(active=True)
+        .select_related("rotation_pool")
+        .prefetch_related("rotation_pool__members")
+    )
 
 
 def decide(conn: Settings, lead: Lead, rules: list[RoutingRule], account: AccountCatalog | None) -> Decision:
