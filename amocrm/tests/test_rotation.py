@@ -134,7 +134,7 @@ def _assign_in_processes(shares: list[list[int]]) -> None:
 
 
 def _assign_share(barrier, ids: list[int]) -> None:
-    """Runs in a child: route its share of the leads in batches of 50, as a worker does, at the same time as the other."""
+    """Runs in a child: routes its share in batches of 50, as a worker does, while the other child routes its own."""
     barrier.wait(timeout=60)
     conn = Settings.load()
     for start in range(0, len(ids), 50):
