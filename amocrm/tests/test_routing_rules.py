@@ -1,5 +1,6 @@
 """Routing rules against the sandbox: each kind of condition, the first match deciding, and a rule naming what
-amoCRM no longer has passed over (the lead takes the next rules, its note says why, staff get one alert)."""
+amoCRM no longer has passed over (the lead takes the next rules, its note says why); the alert is
+notifications/tests/test_routing_alert.py."""
 
 import pytest
 
@@ -7,8 +8,6 @@ from amocrm.delivery import routing
 from amocrm.models import Delivery, FollowUpChoice, RoutingRule, Settings, TextMatch
 from amocrm.sandbox.catalog import DEACTIVATED_USER_ID, MANAGER_IDS
 from leads.models import Lead
-from notifications import alerts
-from notifications.models import Alert, AlertKind, MessageKind, TelegramMessage, TelegramSettings
 
 pytestmark = pytest.mark.django_db
 DEALERS, DEALERS_NEW = 7_700_002, 77_000_022
@@ -214,20 +213,6 @@ def test_a_default_user_amocrm_deactivated_is_left_to_amocrm(conn):
     conn.responsible_user_id = DEACTIVATED_USER_ID
 
     assert routing.match(conn, lead()).responsible_user_id is None
-
-
-def test_leads_through_a_broken_rule_raise_one_alert(conn):
-    TelegramSettings.objects.update_or_create(pk=1, defaults={"bot_token": "1:x", "alerts_chat_id": "-100"})
-    rule(source="callback", pipeline_id=999, status_id=None)
-    deliveries = [Delivery.objects.create(lead=lead(source="callback")) for _ in range(3)]
-    routing.assign(conn, deliveries[:2])
-    routing.assign(conn, deliveries[2:])
-
-    alerts.evaluate_alerts()
-    alerts.evaluate_alerts()
-
-    assert TelegramMessage.objects.filter(kind=MessageKind.ALERT).count() == 1
-    assert Alert.objects.get(kind=AlertKind.ROUTING_RULES).active
 
 
 def test_a_rule_amocrm_can_honour_again_stops_alerting_with_its_next_lead(conn):
