@@ -45,8 +45,11 @@ class RoutingRuleForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.catalog is not None and cleaned.get("status_id"):
-            cleaned["pipeline_id"] = self.catalog.pipeline_of(cleaned["status_id"]) or cleaned.get("pipeline_id")
+        if self.catalog is not None:  # the pipeline follows the stage; no stage chosen is the default's
+            status_id = cleaned.get("status_id")
+            cleaned["pipeline_id"] = (
+                (self.catalog.pipeline_of(status_id) or cleaned.get("pipeline_id")) if status_id else None
+            )
         return cleaned
 
 

@@ -64,6 +64,16 @@ def test_saving_a_rule_keeps_the_pipeline_of_its_stage(admin_client, sandbox_con
     assert RoutingRule.objects.get().pipeline_id == DEALERS
 
 
+def test_clearing_a_rules_stage_leaves_the_pipeline_to_the_default(admin_client, sandbox_conn, dealers_rule):
+    data = {"name": "Dealers", "position": 1, "source": "dealer_form", "status_id": "", "pipeline_id": DEALERS,
+            "utm_source_match": "exact", "utm_campaign_match": "exact", "follow_up": "default"}  # fmt: skip
+
+    admin_client.post(f"{RULES}{dealers_rule.pk}/change/", data)
+
+    dealers_rule.refresh_from_db()
+    assert dealers_rule.pipeline_id is None
+
+
 def test_a_rule_with_a_user_and_a_pool_is_refused(admin_client, sandbox_conn, pool):
     data = {"name": "Both", "position": 1, "responsible_user_id": MANAGER_IDS[1], "rotation_pool": pool.pk,
             "utm_source_match": "exact", "utm_campaign_match": "exact", "follow_up": "default"}  # fmt: skip
