@@ -116,6 +116,15 @@ def test_the_settings_page_offers_the_default_user_by_name(admin_client, sandbox
     assert f'<option value="{MANAGER_IDS[0]}">Dilnoza Karimova</option>' in html
 
 
+def test_the_settings_page_says_the_default_user_was_deactivated(admin_client, sandbox_conn):
+    sandbox_conn.responsible_user_id = DEACTIVATED_USER_ID
+    sandbox_conn.save()
+
+    html = page(admin_client, SETTINGS)
+
+    assert "Sardor Tursunov is deactivated in amoCRM: leads skip this user until you choose another." in html
+
+
 def test_the_settings_page_links_the_rules_and_pools(admin_client, sandbox_conn):
     html = page(admin_client, SETTINGS)
 
