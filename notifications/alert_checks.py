@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from acoustic.encryption import list_rows, unreadable_rows
 from amocrm.api import request_log
 from amocrm.delivery import stats
-from amocrm.models import ConnectionState, Delivery, DeliveryState, Settings
+from amocrm.models import ConnectionState, Delivery, DeliveryState, RoutingRule, Settings
 from notifications.models import AlertKind
 
 ERROR_RATE_MIN_REQUESTS = 10  # fewer requests than this say nothing about amoCRM's health
@@ -106,6 +106,22 @@ def error_rate_high(conn: Settings, now: datetime) -> Finding | None:
     return Finding(what, todo % {"url": settings_page()})
 
 
+def routing_rules_broken(conn: Settings, now: datetime) -> Finding | None:
+    """Rules passed over because what they name is gone from amoCRM: one alert for all of them, not one per lead."""
+    broken = list(RoutingRule.objects.filter(active=True).exclude(broken_reason="").order_by("position", "id"))
+    if not broken:
+        return None
+    reasons = "; ".join(f"{rule.name}: {rule.broken_reason}" for rule in broken)
+    what = ngettext(
+        "%(count)d routing rule is not used: %(reasons)s. Its leads go by the next rules or the default.",
+        "%(count)d routing rules are not used: %(reasons)s. Their leads go by the next rules or the default.",
+        len(broken),
+    ) % {"count": len(broken), "reasons": reasons}
+    todo = _("Open %(url)s and choose a pipeline, stage and manager amoCRM has, or switch the rule off.")
+    url = settings.SITE_URL + reverse("admin:amocrm_routingrule_changelist")
+    return Finding(what, todo % {"url": url}, min(rule.broken_since or now for rule in broken))
+
+
 def secrets_unreadable(now: datetime) -> Finding | None:
     """Not one of CHECKS: it needs no amoCRM settings row, which may be the very thing no key opens."""
     rows = unreadable_rows()
@@ -128,4 +144,5 @@ CHECKS: dict[str, Callable[[Settings, datetime], Finding | None]] = {
     AlertKind.UNDELIVERED: leads_undelivered,
     AlertKind.TOKEN_EXPIRING: token_expiring,
     AlertKind.ERROR_RATE: error_rate_high,
+    AlertKind.ROUTING_RULES: routing_rules_broken,
 }

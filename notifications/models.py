@@ -149,6 +149,7 @@ class AlertKind(models.TextChoices):
     TOKEN_EXPIRING = "token_expiring", _("amoCRM token ends soon")
     ERROR_RATE = "error_rate", _("Many amoCRM requests fail")
     UNREADABLE_SECRETS = "unreadable_secrets", _("Stored secrets cannot be decrypted")
+    ROUTING_RULES = "routing_rules", _("Routing rules name what amoCRM no longer has")
 
 
 class Alert(models.Model):

@@ -15,7 +15,8 @@ from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from amocrm.models import Settings
+from amocrm.api import catalog
+from amocrm.models import Delivery, Settings
 from amocrm.sync import outcomes
 from leads.models import Lead
 from notifications import sending, working_hours
@@ -79,17 +80,20 @@ def _text(mark: str, title: str, lead: Lead) -> str:
         f"{mark} <b>{_escape(title)}</b>",
         f"<b>{name_label}:</b> {_escape(lead.name)}",
         f"<b>{phone_label}:</b> {_escape(lead.phone)}",
-        f"<b>{manager_label}:</b> {_escape(manager())}",
+        f"<b>{manager_label}:</b> {_escape(manager(lead.amocrm_delivery))}",
         f'<b>amoCRM:</b> <a href="{html.escape(deal_url)}">{open_deal}</a>',
     ])  # fmt: skip
 
 
-def manager() -> str:
-    """Who answers new deals: the responsible user set in the amoCRM settings, or amoCRM's own choice."""
-    user_id = Settings.load().responsible_user_id
+def manager(delivery: Delivery) -> str:
+    """The manager the deal was given to (recorded when it was routed), by their name in amoCRM when it can be read."""
+    conn = Settings.load()
+    user_id = delivery.responsible_user_id if delivery.is_routed else conn.responsible_user_id
     if user_id is None:
         return _("the deal's responsible user in amoCRM")
-    return _("amoCRM user %(id)s") % {"id": user_id}
+    account = catalog.load_or_none(conn) if conn.is_connected else None
+    user = account.user(user_id) if account is not None else None
+    return user.name if user is not None else _("amoCRM user %(id)s") % {"id": user_id}
 
 
 def _escape(text: str) -> str:

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from amocrm.admin.deal_columns import delivery_of, initial_stage_name, stage_history_html, stage_label
+from amocrm.admin.route_preview import route_html
 from amocrm.models import DeliveryState, Settings
 from leads.models import Lead
 
@@ -42,7 +43,7 @@ class LeadPage:
         delivery = delivery_of(lead) if lead else None
         troubled = delivery is not None and (delivery.attempts > 1 or bool(delivery.last_error))
         extra = ("amocrm_attempts", "amocrm_error") if troubled else ()
-        return ("amocrm_state", "amocrm_deal", "amocrm_stage", "amocrm_history", *extra)
+        return ("amocrm_state", "amocrm_deal", "amocrm_stage", "amocrm_history", "amocrm_route", *extra)
 
     @admin.display(description=_("delivery"))
     def amocrm_state(self, lead: Lead) -> str:
@@ -70,6 +71,10 @@ class LeadPage:
     def amocrm_history(self, lead: Lead) -> str:
         delivery = delivery_of(lead)
         return stage_history_html(delivery) if delivery else "—"
+
+    @admin.display(description=_("where this lead goes"))
+    def amocrm_route(self, lead: Lead) -> str:
+        return route_html(lead)
 
     @admin.display(description=_("attempts"))
     def amocrm_attempts(self, lead: Lead) -> str:

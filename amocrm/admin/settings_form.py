@@ -3,16 +3,16 @@
 import copy
 
 from django import forms
-from django.db.models.fields import BLANK_CHOICE_DASH
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from acoustic.singleton_admin import SingletonSettingsForm, secret_input
+from amocrm.admin.catalog_choices import choice_field, stage_choices, user_choices, user_help
 from amocrm.api import client, oauth
 from amocrm.api.answers import Account
 from amocrm.api.catalog import AccountCatalog
 from amocrm.api.errors import AmoError
-from amocrm.models import CLOSED_STATUS_IDS, ConnectionState, Settings
+from amocrm.models import ConnectionState, Settings
 
 MAPPING_FIELDS = ("source_field_id", "product_field_id", "marker_field_id")
 # The model fields this page edits and saves (the form also has a form-only "remove the token" checkbox).
@@ -53,26 +53,19 @@ class SettingsForm(SingletonSettingsForm):
         Unsorted (type 1) and won/lost (ids repeated in every pipeline) are no place for a new deal, and without
         them a status id names exactly one pipeline.
         """
-        stages = [
-            (p.name, [(s.id, s.name) for s in p.statuses if s.type == 0 and s.id not in CLOSED_STATUS_IDS])
-            for p in catalog.pipelines
-        ]
+        stages = stage_choices(catalog)
         self.fields["status_id"] = self._choice_field("status_id", stages, label=_("Pipeline and stage"))
+        if catalog.users is not None:  # only an administrator's connection may list users (users-api)
+            self.fields["responsible_user_id"] = self._choice_field("responsible_user_id", user_choices(catalog))
+        field = self.fields["responsible_user_id"]
+        field.help_text = user_help(catalog, self.instance.responsible_user_id, field.help_text)
         self.fields["pipeline_id"].widget = forms.HiddenInput()  # follows from the stage chosen (see clean)
         deal_fields = [(f.id, f"{f.name} ({f.type})") for f in catalog.fields]
         for name in MAPPING_FIELDS:
             self.fields[name] = self._choice_field(name, deal_fields)
 
     def _choice_field(self, name: str, choices: list, label: str | None = None) -> forms.TypedChoiceField:
-        model_field = self.fields[name]
-        return forms.TypedChoiceField(
-            label=label or model_field.label,
-            help_text=model_field.help_text,
-            choices=_with_current([*BLANK_CHOICE_DASH, *choices], getattr(self.instance, name)),
-            coerce=int,
-            empty_value=None,
-            required=False,
-        )
+        return choice_field(self.fields[name], choices, getattr(self.instance, name), label)
 
     def clean_domain(self) -> str:
         # Staff paste whatever the browser shows: https://acoustic.amocrm.ru/leads/ -> acoustic.amocrm.ru
@@ -121,13 +114,3 @@ class SettingsForm(SingletonSettingsForm):
         super().save_edited(conn)
         if self.verified_account is not None:
             conn.mark_connected(self.verified_account.id, self.verified_account.name)
-
-
-def _with_current(choices: list, current: int | None) -> list:
-    """Keep a stored id selectable even if amoCRM no longer lists it, so saving does not silently clear it."""
-    known: set = set()
-    for value, label in choices:
-        known |= {option for option, _name in label} if isinstance(label, list) else {value}
-    if current is None or current in known:
-        return choices
-    return [*choices, (current, gettext("#%(id)s (not found in amoCRM)") % {"id": current})]

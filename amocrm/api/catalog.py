@@ -1,4 +1,4 @@
-"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields.
+"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields, users.
 
 The settings page's dropdowns, stage names in the lead list, where new deals start and the tracking (UTM) field
 ids all come from here. One key per account, one lifetime; a caller that needs fresher data (the settings page)
@@ -10,18 +10,20 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
-from amocrm.api import client
+from amocrm.api import client, users
 from amocrm.api.answers import CustomField, Pipeline
 from amocrm.api.errors import AmoError
+from amocrm.api.users import User
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 # The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
-_KEY = "amocrm:account-catalog:v2:{domain}"
+_KEY = "amocrm:account-catalog:v3:{domain}"
 # A stage of type 1 is the pipeline's Unsorted.
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 UNSORTED_TYPE = 1
@@ -33,6 +35,8 @@ class AccountCatalog:
     pipelines: list[Pipeline]
     fields: list[CustomField]  # the deals' custom fields
     loaded_at: float  # time.time() when amoCRM was asked
+    # None when amoCRM would not list them (only an administrator may): users are then taken on trust.
+    users: list[User] | None = None
 
     def names(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
         """(pipeline name, stage name); empty strings for a stage amoCRM no longer lists."""
@@ -60,6 +64,23 @@ class AccountCatalog:
         statuses = statuses or [s for s in pipeline.statuses if s.type != UNSORTED_TYPE]
         return (pipeline.id, statuses[0].id) if statuses else None
 
+    def has_stage(self, pipeline_id: int | None, status_id: int) -> bool:
+        """True if the stage is in that pipeline (in any pipeline when none is named)."""
+        pipelines = [self.pipeline(pipeline_id)] if pipeline_id else self.pipelines
+        return any(s.id == status_id for p in pipelines if p for s in p.statuses)
+
+    def user(self, user_id: int | None) -> User | None:
+        return next((u for u in self.users or [] if u.id == user_id), None)
+
+    def user_unavailable(self, user_id: int) -> str:
+        """Why this user cannot be given leads ("" if they can, or if amoCRM's users are unknown)."""
+        if self.users is None:
+            return ""
+        user = self.user(user_id)
+        if user is None:
+            return gettext("amoCRM no longer has user #%(id)s") % {"id": user_id}
+        return "" if user.is_active else gettext("%(name)s is deactivated in amoCRM") % {"name": user.name}
+
     def tracking_field_ids(self) -> dict[str, int]:
         """The account's tracking_data field ids by code (UTM_SOURCE, GCLID, ...): which exist differs by account.
 
@@ -73,7 +94,8 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     catalog = _cached(conn)
     if catalog is not None and time.time() - catalog.loaded_at <= max_age:
         return catalog
-    catalog = AccountCatalog(client.list_pipelines(conn), client.list_lead_custom_fields(conn), time.time())
+    pipelines, fields = client.list_pipelines(conn), client.list_lead_custom_fields(conn)
+    catalog = AccountCatalog(pipelines, fields, time.time(), _users_or_none(conn))
     try:
         cache.set(_key(conn), catalog, CACHE_SECONDS)
     except RedisError:
@@ -87,6 +109,15 @@ def load_or_none(conn: Settings) -> AccountCatalog | None:
         return load(conn)
     except AmoError as error:
         logger.warning("amoCRM account catalog unavailable (%s)", error.kind)
+        return None
+
+
+def _users_or_none(conn: Settings) -> list[User] | None:
+    """Users need an administrator's access (users-api): without it the rest of the catalog still serves."""
+    try:
+        return users.list_users(conn)
+    except AmoError as error:
+        logger.warning("amoCRM users unavailable (%s, HTTP %s)", error.kind, error.status)
         return None
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from amocrm.models import ConnectionState, Delivery, DeliveryState, RequestLog, Settings
+from amocrm.models import ConnectionState, Delivery, DeliveryState, RequestLog, RoutingRule, Settings
 from leads.models import Lead
 from notifications import alerts
 from notifications.models import Alert, AlertKind, MessageKind, TelegramMessage, TelegramSettings
@@ -53,6 +53,15 @@ def _requests_failing(conn: Settings) -> None:
         )  # fmt: skip
 
 
+def _rule_broken(conn: Settings) -> None:
+    rule = RoutingRule.objects.create(name="Dealers", source="dealer_form", status_id=999)
+    rule.mark_broken("amoCRM no longer has stage #999")
+
+
+def _rule_fixed(conn: Settings) -> None:
+    RoutingRule.objects.get().mark_working()  # the next lead found its stage again (or staff saved the rule)
+
+
 def _reconnect(conn: Settings) -> None:
     conn.store_tokens("access-2", "refresh-2", 86400)
 
@@ -76,6 +85,7 @@ CASES = {
     AlertKind.UNDELIVERED: (_lead_waiting, _retry_refused, "1 lead has not reached amoCRM yet"),
     AlertKind.TOKEN_EXPIRING: (_token_ending, _reconnect, "The amoCRM token ends on"),
     AlertKind.ERROR_RATE: (_requests_failing, _requests_recovered, "5 of 10 requests to amoCRM failed"),
+    AlertKind.ROUTING_RULES: (_rule_broken, _rule_fixed, "Dealers: amoCRM no longer has stage #999"),
 }
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import responses
 
+from amocrm.sandbox.catalog import MANAGER_IDS
 from amocrm.tests.dashboard_helpers import answer, deliver, make_lead
 from notifications import sending, unanswered
 from notifications.models import ALERT_KINDS, MessageKind, MessageState, TelegramMessage
@@ -136,3 +137,15 @@ def test_the_minutely_alert_check_looks_for_unanswered_leads(waiting, monkeypatc
     check_alerts()
 
     assert len(alerts()) == 1
+
+
+def test_the_alert_names_the_manager_the_lead_was_routed_to(waiting, sandbox_conn):
+    sandbox_conn.responsible_user_id = MANAGER_IDS[2]
+    sandbox_conn.save()
+    delivery = waiting.amocrm_delivery
+    delivery.routed_at, delivery.responsible_user_id = MONDAY_NOON, MANAGER_IDS[0]
+    delivery.save()
+
+    check_unanswered(MONDAY_NOON)
+
+    assert "Dilnoza Karimova" in alerts()[0].text
