@@ -49,9 +49,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_redis():
-    """Rate-limit counters and locks live in Redis: every test starts with none, with Redis trusted again, and with
-    no task published by this process a moment ago."""
+    """Rate-limit counters and locks live in Redis: every test starts with none, with Redis trusted again, with no
+    visitor's first post let through by this process, and no task published by it a moment ago."""
+    from leads.rate_limit import first_posts
+
     redis_breaker.reset()
+    first_posts.reset()
     publish_throttle.reset()
     cache.clear()
     yield
