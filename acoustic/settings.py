@@ -376,6 +376,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "acoustic.logging.RequestIdFilter"},
         "redact": {"()": "acoustic.logging.RedactFilter"},
+        "every_second_task": {"()": "acoustic.logging.EverySecondTaskFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
@@ -396,6 +397,9 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
         # Beat says "Sending due task" at INFO for every run (every second); its warnings and errors still show.
         "celery.beat": {"level": "WARNING"},
+        # A worker says "received" and "succeeded" at INFO for every task: not for the lead dispatch beat runs each second.
+        "celery.worker.strategy": {"filters": ["every_second_task"]},
+        "celery.app.trace": {"filters": ["every_second_task"]},
     },
 }
 # Celery workers keep this configuration instead of installing their own root handler.
