@@ -397,7 +397,7 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},
         # Beat says "Sending due task" at INFO for every run (every second); its warnings and errors still show.
         "celery.beat": {"level": "WARNING"},
-        # A worker says "received" and "succeeded" at INFO for every task: not for the lead dispatch beat runs each second.
+        # A worker says "received" and "succeeded" at INFO for each task: not for the lead dispatch (every second).
         "celery.worker.strategy": {"filters": ["every_second_task"]},
         "celery.app.trace": {"filters": ["every_second_task"]},
     },
