@@ -160,3 +160,10 @@ def test_it_accepts_leads_and_queues_the_dispatch_while_redis_is_down(
     assert response.status_code == 201
     assert Lead.objects.count() == 1
     assert published == [()]  # the publish never depended on the cache
+
+
+def test_beats_dispatch_runs_expire_rather_than_pile_up_for_a_stopped_worker(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["leads-dispatch"]
+
+    assert entry["task"] == dispatch_leads.name
+    assert "expires" in entry["options"]
