@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from acoustic import embedded_redis
+from acoustic.celery import publish_throttle
 from acoustic.redis_breaker import redis_breaker
 
 pytest_plugins = ["amocrm.sandbox.fixtures"]
@@ -48,8 +49,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_redis():
-    """Rate-limit counters and locks live in Redis: every test starts with none, and with Redis trusted again."""
+    """Rate-limit counters and locks live in Redis: every test starts with none, with Redis trusted again, with no
+    visitor's first post let through by this process, and no task published by it a moment ago."""
+    from leads.rate_limit import first_posts
+
     redis_breaker.reset()
+    first_posts.reset()
+    publish_throttle.reset()
     cache.clear()
     yield
     redis_breaker.reset()

@@ -2,9 +2,10 @@
 
 import logging
 import os
+import threading
+import time
 
 from celery import Celery
-from django.core.cache import cache
 from django.db import transaction
 
 from acoustic.redis_breaker import redis_breaker
@@ -17,11 +18,6 @@ app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 
-# How long enqueue_once_on_commit's mark says "one is waiting": longer than a queued task waits for a worker when all
-# is well. Should the task be lost (or its publish fail after the mark was set), commits in this time queue nothing
-# and the sweeper does their work; a busy queue only means a harmless second task.
-WAITING_TTL = 10
-
 
 def enqueue_on_commit(task, *args) -> None:
     """Queue a task once the current transaction commits; a broker outage is logged, never raised.
@@ -31,17 +27,44 @@ def enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(lambda: _send(task, args))
 
 
-def enqueue_once_on_commit(task) -> None:
-    """Like enqueue_on_commit, for a task without arguments that does all the work waiting: skipped while one such
-    task is already queued and not yet started. The task calls mark_started() before it looks for work, so whatever
-    commits after that queues it anew.
+def enqueue_throttled_on_commit(task, seconds: float) -> None:
+    """Like enqueue_on_commit, for a task without arguments that does all the work waiting: this process publishes it
+    at most once every `seconds`, and the commits in between make no network call at all.
+
+    A commit skipped here is taken by the task published before it (if that is still queued or running), by the next
+    publish, or by the task's beat entry, which must run about as often.
     """
 
     def send() -> None:
-        if not _one_is_waiting(task):
+        if publish_throttle.due(task.name, seconds):
             _send(task, ())
 
     transaction.on_commit(send)
+
+
+class PublishThrottle:
+    """When this process last published each task: an in-memory clock, safe for a threaded server."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._published_at: dict[str, float] = {}
+
+    def due(self, name: str, seconds: float) -> bool:
+        """True, and the clock restarted, if `name` was not published in the last `seconds`."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._published_at.get(name)
+            if last is not None and now - last < seconds:
+                return False
+            self._published_at[name] = now
+            return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._published_at.clear()
+
+
+publish_throttle = PublishThrottle()
 
 
 def publish_each_or_run(task, args_list: list[tuple], run_here) -> int:
@@ -70,27 +93,6 @@ def _published(task, args: tuple) -> bool:
         logger.info("Publishing %s failed: %s", task.name, error)
         return False
     return True
-
-
-def mark_started(task) -> None:
-    """Called by an enqueue_once_on_commit task as it starts: from now on a commit queues another run."""
-    cache.delete(_waiting_key(task))
-
-
-def _one_is_waiting(task) -> bool:
-    """Marks one as waiting unless one is already; False when Redis cannot say."""
-    if redis_breaker.is_open():
-        return False
-    try:
-        return not cache.add(_waiting_key(task), 1, WAITING_TTL)
-    except Exception as error:  # noqa: BLE001 - Redis trouble: queue it anyway rather than leave it to the sweeper
-        redis_breaker.failed(error)  # a timeout: _send and the next requests skip Redis for a while
-        logger.warning("Could not check for a waiting %s; queuing it", task.name, exc_info=True)
-        return False
-
-
-def _waiting_key(task) -> str:
-    return f"celery:waiting:{task.name}"
 
 
 def _send(task, args: tuple) -> None:

@@ -1,10 +1,11 @@
 """A per-process circuit breaker for Redis on the request path: after a call times out, leave Redis alone a while.
 
 A Redis that accepts connections but does not answer (paused, overloaded, a half-open link) costs every call its
-socket timeout. Without the breaker each lead in a burst would pay it for the rate limit, the "task waiting" mark
-and the publish. Skipping Redis loses nothing: the lead is in the database, marked dispatch_pending, and beat's
-dispatch_leads finds it once Redis answers again; the rate limit fails open meanwhile. A refused connection costs
-nothing, so it does not trip the breaker: the next call simply tries again.
+socket timeout. Without the breaker each lead in a burst would pay it for the rate limit (a visitor's second post)
+and the dispatch's publish (at most every 0.5 s per process). Skipping Redis loses nothing: the lead is in the
+database, marked dispatch_pending, and beat's dispatch_leads finds it once Redis answers again; the rate limit fails
+open meanwhile. A refused connection costs nothing, so it does not trip the breaker: the next call simply tries
+again.
 """
 
 import time

@@ -1,9 +1,9 @@
 """Django's Redis cache, with one redis-py client kept per connection pool instead of one made for every call.
 
 Django builds a new redis.Redis for each cache operation. With redis-py 6 that costs about 150 µs of CPU, three
-times the command itself, and the intake makes one or two such calls per lead (the rate limit, the "task waiting"
-mark; bench/README.md). A client holds no state of its own besides its pool, so one serves every call; the pool
-still makes a fresh set of connections in a forked process.
+times the command itself (bench/README.md); the rate limit makes such calls for a visitor's second post and on. A
+client holds no state of its own besides its pool, so one serves every call; the pool still makes a fresh set of
+connections in a forked process.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache

@@ -184,10 +184,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A publish follows a cache call that just succeeded (or is skipped by acoustic.redis_breaker): it waits this
-    # long only if Redis stops answering in between. The workers' BRPOP is not bound by it (kombu's event loop).
-    "socket_connect_timeout": 1,
-    "socket_timeout": 1,
+    # As the cache's: a silent Redis holds a lead form up by half a second at most, and that timeout trips
+    # acoustic.redis_breaker, which then skips the publish. The workers' BRPOP is not bound by it (kombu's event loop).
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
     # A publish tries the broker once: kombu would retry for about 6 s, holding up every lead form while Redis is
     # down. A task that is not queued loses nothing: a periodic sweep finds its work. (Workers reconnect by
     # their own loop, broker_connection_retry, which this does not touch.)
@@ -196,8 +196,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 600,
 }
 CELERY_BEAT_SCHEDULE: dict = {
-    # Leads: dispatches every stored lead whose own run of the task was lost (broker outage, dead worker).
-    "leads-dispatch": {"task": "leads.tasks.dispatch_leads", "schedule": 15.0},
+    # Leads: dispatches every stored lead that no publish after its intake took (each web process publishes at most
+    # twice a second, leads/intake.py), or whose task was lost (broker outage, dead worker). A run not started within
+    # 5 s expires, so a stopped worker does not come back to a pile of them.
+    "leads-dispatch": {"task": "leads.tasks.dispatch_leads", "schedule": 1.0, "options": {"expires": 5}},
     # Leads: idempotency keys older than 7 days stop matching (leads/idempotency.py).
     "leads-forget-idempotency-keys": {"task": "leads.tasks.forget_idempotency_keys", "schedule": 24 * 60 * 60},
     # amoCRM: refresh tokens die after 3 months unused; the task refreshes a pair older than 30 days.
@@ -374,6 +376,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "acoustic.logging.RequestIdFilter"},
         "redact": {"()": "acoustic.logging.RedactFilter"},
+        "every_second_task": {"()": "acoustic.logging.EverySecondTaskFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
@@ -392,8 +395,11 @@ LOGGING = {
         "urllib3": {"level": "INFO"},
         # django-axes announces itself at INFO in every process, management commands included; its warnings still show.
         "axes.apps": {"level": "WARNING"},
-        # Beat says "Sending due task" at INFO for every run (every 15 s); its warnings and errors still show.
+        # Beat says "Sending due task" at INFO for every run (every second); its warnings and errors still show.
         "celery.beat": {"level": "WARNING"},
+        # A worker says "received" and "succeeded" at INFO for each task: not for the lead dispatch (every second).
+        "celery.worker.strategy": {"filters": ["every_second_task"]},
+        "celery.app.trace": {"filters": ["every_second_task"]},
     },
 }
 # Celery workers keep this configuration instead of installing their own root handler.

@@ -4,7 +4,7 @@ with an Idempotency-Key on every request (the key's check may cost at most 10% o
 How to run (a Redis DB of your own: the bench deletes its Celery queue there at the end; the rate limit's counters
 expire by themselves within two minutes):
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py
-    # every request publishing its dispatch task, as with idle workers (see "No worker runs" below)
+    # the published dispatch tasks taken off the queue at once, as by idle workers (see "No worker runs" below)
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --idle-worker
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/intake.py --requests 4000 --concurrency 16
     # PostgreSQL instead of a fresh SQLite file: give it an empty database of its own
@@ -30,10 +30,10 @@ new Idempotency-Key each (as the site script sends every lead) and to /bench/bar
 req/s and p50/p99 latency of each, and their ratios, overall and round by round. Each request comes from a visitor
 of its own behind a trusted proxy, so the rate limit runs as deployed. Figures only; nothing is asserted.
 
-No worker runs. A stored lead queues leads.tasks.dispatch_leads unless one is already waiting, so without a worker
-one waits nearly all the time and most requests publish nothing (as when workers are busy). --idle-worker takes each
-task off the queue at once and clears its waiting mark, as a starting task does, without doing its work: nearly every
-request then publishes, the dearer case.
+No worker runs. Each gunicorn worker publishes leads.tasks.dispatch_leads at most every 0.5 s (leads/intake.py), so a
+run publishes a few dozen tasks whatever the rate; --idle-worker takes each off the queue at once, as an idle
+Celery worker would, without doing its work. Each visitor posts once, so the rate limit asks Redis nothing (a
+visitor's first post in a window is counted with their second, leads/rate_limit.py).
 """
 
 import argparse
@@ -69,12 +69,11 @@ GOAL_RATIO = 1.3
 GOAL_P99_RATIO = 3
 GOAL_KEY_COST = 1.10
 CELERY_QUEUE = "celery"  # kombu's Redis list for the default queue
-WAITING_MARK = "acoustic:1:celery:waiting:{task}"  # acoustic.celery's mark, under the cache's KEY_PREFIX and version
 # As the HTTPS proxy in front of production sends them (with DEBUG off, plain HTTP is redirected to HTTPS).
 HEADERS = {"Content-Type": "application/json", "User-Agent": "bench/intake", "X-Forwarded-Proto": "https"}
-# Every request comes from a visitor of its own, as the trusted proxy says in X-Forwarded-For: the rate limit counts
-# each one in Redis, as deployed, and never refuses one. A random start, so that a run soon after another does not
-# meet its visitors' counts (a count already there costs the limit two more round trips).
+# Every request comes from a visitor of its own, as the trusted proxy says in X-Forwarded-For: the rate limit runs as
+# deployed and never refuses one. A random start, so that a run soon after another does not meet its visitors (a
+# visitor seen before is counted in Redis).
 VISITORS = itertools.count(random.randrange(1 << 24))  # next() on it is atomic under the GIL
 
 
@@ -420,19 +419,18 @@ def queue_length(redis_url: str) -> int:
 
 
 def report_queue(redis_url: str, before: int, taken: int, keep: bool) -> None:
-    """How many tasks the stored leads published (dispatch_leads, one while none waits)."""
+    """How many tasks the stored leads published (dispatch_leads, at most every 0.5 s per gunicorn worker)."""
     import redis
 
     server = redis.Redis.from_url(redis_url)
     queued = server.llen(CELERY_QUEUE) - before
     print(f"tasks published to {redis_url} during the run: {queued + taken} ({taken} taken by --idle-worker)")
     if not keep:
-        # The waiting mark goes with the queue: left alone, it would stand for a task that no longer exists.
-        server.delete(CELERY_QUEUE, WAITING_MARK.format(task="leads.tasks.dispatch_leads"))
+        server.delete(CELERY_QUEUE)
 
 
 class IdleWorker:
-    """Takes each task off the queue the moment it arrives and clears its waiting mark, doing none of its work.
+    """Takes each task off the queue the moment it arrives, doing none of its work.
 
     A process of its own, like a worker: in a thread it would hold the GIL the client threads need.
     """
@@ -461,8 +459,6 @@ class IdleWorker:
         while not self._stopping.is_set():
             popped = server.blpop([CELERY_QUEUE], timeout=0.5)
             if popped:
-                task = json.loads(popped[1])["headers"]["task"]
-                server.delete(WAITING_MARK.format(task=task))
                 with self._taken.get_lock():
                     self._taken.value += 1
 

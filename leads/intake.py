@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
-from acoustic.celery import enqueue_once_on_commit
+from acoustic.celery import enqueue_throttled_on_commit
 from leads.client_ip import client_ip
 from leads.forms import LeadForm
 from leads.idempotency import IdempotencyKey, body_digest, save_once
@@ -17,6 +17,9 @@ from leads.models import Lead
 from leads.tasks import dispatch_leads
 
 _MAX_USER_AGENT = 500
+# Each process publishes dispatch_leads at most this often: asking Redis per lead whether one already waits cost a
+# round trip per request (bench/README.md). Beat runs it every second too, for the leads stored in between.
+DISPATCH_PUBLISH_SECONDS = 0.5
 # json.loads joins an escaped pair into one character, so any surrogate left in a string stands alone.
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -52,7 +55,7 @@ def store_lead(
     lead = _new_lead(form, visitor, extra or {})
     if key is None:
         # One INSERT before the answer: the row alone is durable, and its mark gets it dispatched even if the task
-        # below is lost. The task is queued unless one is already waiting, which then dispatches this lead as well.
+        # below is lost or, published by this process a moment ago, not queued again for this lead.
         lead.save(force_insert=True)
         created = True
     else:
@@ -60,7 +63,7 @@ def store_lead(
         lead.idempotency_body = body_digest([form.cleaned_data, lead.extra])
         lead, created = save_once(lead)  # still one INSERT, unless the key was seen before
     if created:
-        enqueue_once_on_commit(dispatch_leads)
+        enqueue_throttled_on_commit(dispatch_leads, DISPATCH_PUBLISH_SECONDS)
     return Stored(lead, created)
 
 

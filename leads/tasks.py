@@ -2,14 +2,13 @@
 
 from celery import shared_task
 
-from acoustic.celery import mark_started
 from leads import dispatch, idempotency
 
 
 @shared_task(acks_late=True)
 def dispatch_leads() -> int:
-    """Send lead_stored for every lead still waiting; queued after an intake (one at a time) and every 15 s by beat."""
-    mark_started(dispatch_leads)  # before looking for leads: one committed after this queues another run
+    """Send lead_stored for every lead still waiting; queued after an intake (at most twice a second per web process)
+    and every second by beat."""
     return dispatch.dispatch_waiting()
 
 

@@ -1,4 +1,3 @@
-import logging
 import secrets
 
 from django.conf import settings
@@ -10,42 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import is_ratelimited
-from redis.exceptions import RedisError
 
-from acoustic.redis_breaker import redis_breaker
 from leads import extra_fields, site_script
-from leads.client_ip import client_ip
 from leads.forms import TRACKING_FIELDS, LeadForm
 from leads.idempotency import IdempotencyKey, InvalidKey, KeyConflict
 from leads.intake import LEAD_INPUT_FIELDS, BadPayload, Visitor, parse_api_payload, store_lead
-
-logger = logging.getLogger(__name__)
+from leads.rate_limit import is_over_limit
 
 # The message that marks the redirect after a stored lead, so that only it shows the thanks alone.
 LEAD_SENT = "lead-sent"
-
-
-def _lead_rate(group: str, request: HttpRequest) -> str | None:
-    # Read per request so LEAD_RATE_LIMIT can be changed (or emptied to switch it off) without code.
-    return settings.LEAD_RATE_LIMIT or None
-
-
-def _client_ip_key(group: str, request: HttpRequest) -> str:
-    return client_ip(request)
-
-
-def _is_over_limit(request: HttpRequest) -> bool:
-    # Fail open while Redis is down or silent: losing a lead is worse than letting a burst through. After a timeout
-    # the breaker skips Redis for a few seconds, so a burst does not pay the socket timeout on every request.
-    if request.method != "POST" or redis_breaker.is_open():
-        return False
-    try:
-        return is_ratelimited(request, group="leads", key=_client_ip_key, rate=_lead_rate, increment=True)
-    except RedisError as error:
-        redis_breaker.failed(error)
-        logger.warning("Rate limiter unavailable; accepting the request", exc_info=True)
-        return False
 
 
 @csrf_exempt
@@ -55,7 +27,7 @@ def api_leads(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": "Use POST to send a lead."}, status=405)
         response["Allow"] = "POST"
         return response
-    if _is_over_limit(request):
+    if is_over_limit(request):
         return rate_limited(request)
     if _body_too_large(request):
         return JsonResponse({"error": f"The body is larger than {settings.LEAD_MAX_BODY_BYTES} bytes."}, status=413)
@@ -89,7 +61,7 @@ def lead_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = LeadForm(initial=_tracking_from_query(request))
         return _form_page(request, form, sent=_just_sent(request))
-    if _is_over_limit(request):
+    if is_over_limit(request):
         return _form_page(request, LeadForm(data=request.POST), limited=True, status=429)
     form = LeadForm(data=request.POST)
     if form.is_bot():

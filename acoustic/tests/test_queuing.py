@@ -1,18 +1,19 @@
-"""Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is queued once."""
+"""Queuing after commit: a broker outage never reaches the caller; a task doing all waiting work is published now and
+then, without a network call for the commits in between."""
 
 import pytest
 import redis
 import redis.connection
 from celery import Celery, shared_task
-from django.test import override_settings
+from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
-from acoustic.celery import enqueue_on_commit, enqueue_once_on_commit, mark_started, publish_each_or_run
+from acoustic.celery import enqueue_on_commit, enqueue_throttled_on_commit, publish_each_or_run
 
 
 @shared_task(name="tests.sweep_everything")
 def sweep_everything() -> None:
-    mark_started(sweep_everything)
+    pass
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def commit(django_capture_on_commit_callbacks, queue, *args) -> None:
 
 def test_it_queues_once_the_transaction_commits(db, published, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        enqueue_once_on_commit(sweep_everything)
+        enqueue_throttled_on_commit(sweep_everything, 0.5)
 
         assert published == []
 
@@ -37,31 +38,50 @@ def test_it_queues_once_the_transaction_commits(db, published, django_capture_on
     assert published == [()]
 
 
-def test_it_queues_nothing_more_while_one_task_waits(db, published, django_capture_on_commit_callbacks):
+def test_it_publishes_once_for_the_commits_within_the_interval(db, published, django_capture_on_commit_callbacks):
     for _ in range(3):
-        commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+        commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)
 
     assert published == [()]
 
 
-def test_a_started_task_lets_the_next_commit_queue_it_again(db, published, django_capture_on_commit_callbacks):
-    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
-    sweep_everything()
+def test_it_publishes_again_once_the_interval_has_passed(
+    db, published, django_capture_on_commit_callbacks, monkeypatch
+):
+    now = [1000.0]
+    monkeypatch.setattr("acoustic.celery.time.monotonic", lambda: now[0])
+    commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)
 
-    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+    now[0] += 0.5
+    commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)
 
     assert published == [(), ()]
 
 
-@override_settings(
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
-                        "OPTIONS": {"socket_connect_timeout": 0.2}}}
-)  # fmt: skip
-def test_it_queues_when_redis_cannot_say_whether_one_waits(db, published, django_capture_on_commit_callbacks, caplog):
-    commit(django_capture_on_commit_callbacks, enqueue_once_on_commit)
+def test_a_commit_within_the_interval_sends_redis_nothing(db, django_capture_on_commit_callbacks, monkeypatch):
+    commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)  # published to the real broker
+    cache.get("warm")  # the cache's connection opened too, so that only a command would show below
+    commands = []
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection, "send_command", lambda conn, *args, **kw: commands.append(args)
+    )
 
-    assert published == [()]
-    assert "Could not check for a waiting tests.sweep_everything" in caplog.text
+    commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)
+
+    assert commands == []
+
+
+def test_a_throttled_publish_to_a_broker_that_is_down_is_logged_not_raised(
+    db, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    def broker_down(args, retry):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sweep_everything, "apply_async", broker_down)
+
+    commit(django_capture_on_commit_callbacks, enqueue_throttled_on_commit, 0.5)
+
+    assert "Could not queue tests.sweep_everything(); the sweeper will pick it up" in caplog.text
 
 
 def test_a_publish_that_timed_out_keeps_the_next_ones_from_waiting_on_the_broker(
@@ -93,7 +113,7 @@ def test_a_broker_outage_is_logged_not_raised(db, monkeypatch, django_capture_on
 
 
 def test_a_publish_to_a_broker_that_refuses_connections_tries_once(monkeypatch):
-    project_app = Celery("project-settings")
+    project_app = Celery("project-settings", set_as_current=False)  # the project's tasks keep publishing through theirs
     project_app.config_from_object("django.conf:settings", namespace="CELERY")
     project_app.conf.broker_url = "redis://127.0.0.1:9/0"  # nobody listens there
     attempts, real_connect = [], redis.connection.Connection._connect

@@ -45,7 +45,7 @@ class SilentServer:
 
 @pytest.fixture
 def redis_hangs(settings) -> Iterator[SilentServer]:
-    """The cache (rate limit, "task waiting" mark) and the Celery broker both point at the silent server, with the
+    """The cache (rate limit) and the Celery broker (the dispatch's publish) both point at the silent server, with the
     project's own timeouts."""
     server = SilentServer()
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
@@ -90,7 +90,7 @@ def test_it_answers_within_a_second_while_redis_hangs(post_lead, redis_hangs):
 
 
 def test_it_answers_within_a_second_with_the_rate_limit_off(post_lead, redis_hangs, settings):
-    settings.LEAD_RATE_LIMIT = ""  # the "task waiting" mark is then the first call to wait on Redis
+    settings.LEAD_RATE_LIMIT = ""  # the dispatch's publish is then the first call to wait on Redis
 
     _status, seconds = post_lead()
 
@@ -115,6 +115,6 @@ def test_it_dispatches_the_lead_once_redis_answers_again(post_lead, settings):
     server.stop()
     settings.CACHES = healthy_caches
 
-    dispatch_leads()  # what beat runs every 15 s
+    dispatch_leads()  # what beat runs every second
 
     assert Lead.objects.get().dispatch_pending is False
