@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 # The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
-_KEY = "amocrm:account-catalog:v2:{domain}"
+_KEY = "amocrm:account-catalog:v3:{domain}"
 # A stage of type 1 is the pipeline's Unsorted.
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 UNSORTED_TYPE = 1
@@ -60,6 +60,9 @@ class AccountCatalog:
         statuses = statuses or [s for s in pipeline.statuses if s.type != UNSORTED_TYPE]
         return (pipeline.id, statuses[0].id) if statuses else None
 
+    def field(self, field_id: int | None) -> CustomField | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
     def tracking_field_ids(self) -> dict[str, int]:
         """The account's tracking_data field ids by code (UTM_SOURCE, GCLID, ...): which exist differs by account.
 
@@ -79,6 +82,14 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     except RedisError:
         logger.warning("Cache unavailable; the amoCRM account catalog is not cached", exc_info=True)
     return catalog
+
+
+def forget(conn: Settings) -> None:
+    """After this site changed the account's fields: the next load asks amoCRM."""
+    try:
+        cache.delete(_key(conn))
+    except RedisError:
+        logger.warning("Cache unavailable; the amoCRM account catalog could not be forgotten", exc_info=True)
 
 
 def load_or_none(conn: Settings) -> AccountCatalog | None:

@@ -13,11 +13,12 @@ from amocrm.models.deal_stage import (
     outcome_of,
 )
 from amocrm.models.delivery import Delivery, DeliveryState
+from amocrm.models.field_mapping import ExtraFieldMapping
 from amocrm.models.request_log import RequestLog
 from amocrm.models.webhook_event import WebhookEvent
 
 __all__ = [
     "CLOSED_STATUS_IDS", "LOST_STATUS_ID", "REFRESH_TOKEN_LIFETIME", "WON_STATUS_ID", "ConnectionState", "DealStage",
-    "DealStageChange", "Delivery", "DeliveryState", "Outcome", "Platform", "RequestLog", "Settings", "StageNews",
+    "DealStageChange", "Delivery", "DeliveryState", "ExtraFieldMapping", "Outcome", "Platform", "RequestLog", "Settings", "StageNews",
     "StageSource", "WebhookEvent", "new_webhook_secret", "outcome_of",
 ]  # fmt: skip

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from amocrm.api import catalog, client, ratelimit
 from amocrm.delivery import batch as delivery
+from amocrm.delivery import deal_fields
 from amocrm.delivery import payload as deal_payload
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.tasks import push_lead
@@ -128,7 +129,7 @@ def test_a_worker_killed_mid_send_does_not_make_a_second_deal(sandbox, conn):
     item = new_lead()
     (claimed,) = Delivery.claim_due(1)
     claimed.mark_about_to_send(f"#{claimed.lead_id} deadworker01")
-    fields = catalog.load(conn).tracking_field_ids()
+    fields = deal_fields.plan(conn, catalog.load(conn))
     client.create_complex_leads(conn, [deal_payload.complex_lead(conn, claimed, fields, None)])  # then it died
     Delivery.objects.filter(id=item.id).update(claimed_until=timezone.now())
 

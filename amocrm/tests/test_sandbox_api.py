@@ -73,7 +73,8 @@ def test_it_lists_lead_custom_fields_with_the_utm_tracking_codes(api):
     fields = api.get(f"{api.base}/leads/custom_fields").json()["_embedded"]["custom_fields"]
 
     tracking = {f["code"] for f in fields if f["type"] == "tracking_data"}
-    assert tracking == {"UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER"}
+    assert tracking == {"UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER",
+                        "REFERRER", "GCLID", "YCLID", "FBCLID", "GCLIENTID", "_YM_UID"}  # fmt: skip
     assert {f["name"] for f in fields if f["type"] == "text" and f["code"] is None} >= {"Source", "Product ID"}
 
 
