@@ -68,7 +68,7 @@ class SettingsForm(SingletonSettingsForm):
         return forms.TypedChoiceField(
             label=label or model_field.label,
             help_text=model_field.help_text,
-            choices=_with_current([*BLANK_CHOICE_DASH, *choices], getattr(self.instance, name)),
+            choices=with_current([*BLANK_CHOICE_DASH, *choices], getattr(self.instance, name)),
             coerce=int,
             empty_value=None,
             required=False,
@@ -123,7 +123,7 @@ class SettingsForm(SingletonSettingsForm):
             conn.mark_connected(self.verified_account.id, self.verified_account.name)
 
 
-def _with_current(choices: list, current: int | None) -> list:
+def with_current(choices: list, current: int | None) -> list:
     """Keep a stored id selectable even if amoCRM no longer lists it, so saving does not silently clear it."""
     known: set = set()
     for value, label in choices:
