@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--from-start", action="store_true", help="Check every delivered deal again.")
 
     def handle(self, *args, from_start: bool = False, **options) -> None:
+        self.verbosity = options["verbosity"]
         conn = Settings.load()
         marker_field.ensure(conn, now=True)
         try:
