@@ -1,4 +1,4 @@
-"""The settings page's table of extra form fields sent to deal fields: the key typed or picked, the field from amoCRM."""
+"""The settings page's table of extra form fields sent to deal fields: key typed or picked, field from amoCRM."""
 
 from django import forms
 from django.contrib import admin

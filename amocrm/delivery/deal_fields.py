@@ -57,9 +57,9 @@ def mapping_problems(account: AccountCatalog) -> list[str]:
     for mapping in ExtraFieldMapping.objects.all():
         found = account.field(mapping.field_id)
         if found is None:
-            text = _("\"%(key)s\" is not sent: deal field #%(id)s no longer exists in amoCRM.")
+            text = _('"%(key)s" is not sent: deal field #%(id)s no longer exists in amoCRM.')
         elif found.type not in TEXT_TYPES + CHOICE_TYPES:
-            text = _("\"%(key)s\" is not sent: deal fields of type %(type)s cannot be filled from the site.")
+            text = _('"%(key)s" is not sent: deal fields of type %(type)s cannot be filled from the site.')
         else:
             continue
         problems.append(text % {"key": mapping.key, "id": mapping.field_id, "type": found.type if found else ""})

@@ -19,6 +19,6 @@ from amocrm.models.webhook_event import WebhookEvent
 
 __all__ = [
     "CLOSED_STATUS_IDS", "LOST_STATUS_ID", "REFRESH_TOKEN_LIFETIME", "WON_STATUS_ID", "ConnectionState", "DealStage",
-    "DealStageChange", "Delivery", "DeliveryState", "ExtraFieldMapping", "Outcome", "Platform", "RequestLog", "Settings", "StageNews",
-    "StageSource", "WebhookEvent", "new_webhook_secret", "outcome_of",
+    "DealStageChange", "Delivery", "DeliveryState", "ExtraFieldMapping", "Outcome", "Platform", "RequestLog",
+    "Settings", "StageNews", "StageSource", "WebhookEvent", "new_webhook_secret", "outcome_of",
 ]  # fmt: skip

@@ -102,7 +102,7 @@ class Settings(SingletonModel):
         blank=True,
         help_text=_(
             "A text field; lets a retry find a deal whose creation was not confirmed. Found or created on connect "
-            "(\"Site lead ID\"); without it the lead number goes in the deal name."
+            '("Site lead ID"); without it the lead number goes in the deal name.'
         ),
     )
     # Why the site's own marker field could not be found or made (amoCRM refused); blank once it exists.

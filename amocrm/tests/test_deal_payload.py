@@ -65,7 +65,8 @@ def test_it_fills_tracking_and_mapped_fields(conn, delivery):
 def test_it_puts_the_marker_first_so_the_40_value_cut_never_drops_it(conn, delivery):
     body = deal_payload.complex_lead(conn, delivery, TRACKING, contact_id=None)
 
-    assert body["custom_fields_values"][0] == {"field_id": 803, "values": [{"value": f"#{delivery.lead_id} abc123def456"}]}
+    marker = {"field_id": 803, "values": [{"value": f"#{delivery.lead_id} abc123def456"}]}
+    assert body["custom_fields_values"][0] == marker
 
 
 def test_it_names_the_deal_by_the_template_alone_when_the_marker_has_a_field(conn, delivery):

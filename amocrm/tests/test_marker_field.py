@@ -23,6 +23,10 @@ def _account_lists(*fields: dict) -> None:
     responses.get(FIELDS_URL, json={"_embedded": {"custom_fields": list(fields)}})
 
 
+def _created(field_id: int) -> dict:
+    return {"_embedded": {"custom_fields": [{"id": field_id, "name": "Site lead ID", "type": "text", "code": None}]}}
+
+
 def _posts() -> list:
     return [call for call in responses.calls if call.request.method == "POST"]
 
@@ -30,8 +34,7 @@ def _posts() -> list:
 @responses.activate
 def test_it_creates_the_field_when_the_account_has_none(connected, limiter):
     _account_lists(SOURCE)
-    responses.post(FIELDS_URL, json={"_embedded": {"custom_fields": [{"id": 4242, "name": "Site lead ID",
-                                                                      "type": "text", "code": None}]}}, status=201)  # fmt: skip
+    responses.post(FIELDS_URL, json=_created(4242), status=201)
 
     marker_field.ensure(connected, now=True)
 
@@ -41,8 +44,7 @@ def test_it_creates_the_field_when_the_account_has_none(connected, limiter):
 @responses.activate
 def test_it_creates_an_api_only_text_field_named_site_lead_id(connected, limiter):
     _account_lists(SOURCE)
-    responses.post(FIELDS_URL, json={"_embedded": {"custom_fields": [{"id": 4242, "name": "Site lead ID",
-                                                                      "type": "text"}]}}, status=201)  # fmt: skip
+    responses.post(FIELDS_URL, json=_created(4242), status=201)
 
     marker_field.ensure(connected, now=True)
 
@@ -104,8 +106,7 @@ def test_a_stored_field_deleted_in_amocrm_is_made_again(connected, limiter):
     connected.marker_field_id = 4242
     connected.save()
     _account_lists(SOURCE)
-    responses.post(FIELDS_URL, json={"_embedded": {"custom_fields": [{"id": 5353, "name": "Site lead ID",
-                                                                      "type": "text"}]}}, status=201)  # fmt: skip
+    responses.post(FIELDS_URL, json=_created(5353), status=201)
 
     marker_field.ensure(connected)
 

@@ -38,7 +38,8 @@ def _move(*args: str) -> str:
 
 
 def _marker_values(sandbox) -> list[str]:
-    return [v["values"][0]["value"] for d in deals(sandbox) for v in d.custom_fields_values if v["field_id"] == MARKER_FIELD]
+    values = [v for deal in deals(sandbox) for v in deal.custom_fields_values if v["field_id"] == MARKER_FIELD]
+    return [v["values"][0]["value"] for v in values]
 
 
 def test_it_takes_the_marker_out_of_the_names(sandbox, conn):

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         except marker_names.NoMarkerField:
             raise CommandError(conn.marker_field_problem or _("amoCRM has no marker field for deals yet.")) from None
         except AmoError as error:
-            raise CommandError(_("Stopped: %(error)s Run the command again to carry on.") % {"error": error.message})
+            message = _("Stopped: %(error)s Run the command again to carry on.") % {"error": error.message}
+            raise CommandError(message) from error
         self.stdout.write(self.style.SUCCESS(_summary(summary)))
 
     def _progress(self, summary: MoveSummary) -> None:
@@ -37,4 +38,9 @@ def _summary(summary: MoveSummary) -> str:
     return _(
         "Deals checked: %(checked)d; markers moved out of the name: %(moved)d; already clean: %(clean)d; "
         "no longer in amoCRM: %(gone)d."
-    ) % {"checked": summary.checked, "moved": summary.moved, "clean": summary.already_clean, "gone": summary.not_in_amocrm}
+    ) % {
+        "checked": summary.checked,
+        "moved": summary.moved,
+        "clean": summary.already_clean,
+        "gone": summary.not_in_amocrm,
+    }
