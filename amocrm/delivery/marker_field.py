@@ -12,14 +12,16 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 
 from amocrm.api import catalog, custom_fields
-from amocrm.api.errors import AmoError
+from amocrm.api.errors import RETRYABLE_KINDS, AmoError
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
 
 FIELD_NAME = "Site lead ID"
-# After a refusal, deliveries ask again this often (staff may make the integration's user an administrator).
+# After a refusal, deliveries ask again this often (staff may make the integration's user an administrator);
+# otherwise one process at a time looks, so two never make the field twice.
 RETRY_EVERY = timedelta(hours=1)
+ONE_AT_A_TIME = timedelta(minutes=1)
 # A field only the API writes: managers see the marker but cannot change it by mistake.
 NEW_FIELD = {"name": FIELD_NAME, "type": "text", "is_api_only": True, "request_id": "marker"}
 
@@ -31,11 +33,14 @@ def ensure(conn: Settings, now: bool = False) -> None:
     """
     if _stored_field_exists(conn):
         return
-    if not Settings.claim_marker_field_check(timedelta(0) if now else RETRY_EVERY):
+    if not Settings.claim_marker_field_check(_interval(conn, now)):
         return
     try:
         field_id = _existing_field(conn) or _created_field(conn)
     except AmoError as error:
+        if error.kind in RETRYABLE_KINDS:  # amoCRM busy or unreachable: says nothing about the field
+            logger.info("The marker field could not be looked for now (%s)", error.kind)
+            return
         reason = _("amoCRM did not let this site create its deal field \"%(name)s\" (%(error)s). Until it exists, "
                    "deal names end with the lead number.") % {"name": FIELD_NAME, "error": error.message}  # fmt: skip
         logger.warning("The marker field could not be found or made: %s", error.kind)
@@ -43,6 +48,12 @@ def ensure(conn: Settings, now: bool = False) -> None:
         return
     conn.use_marker_field(field_id)
     catalog.forget(conn)
+
+
+def _interval(conn: Settings, now: bool) -> timedelta:
+    if now:
+        return timedelta(0)
+    return RETRY_EVERY if conn.marker_field_problem else ONE_AT_A_TIME
 
 
 def _stored_field_exists(conn: Settings) -> bool:

@@ -102,6 +102,16 @@ def test_after_a_refusal_deliveries_ask_again_only_once_an_hour(connected, limit
 
 
 @responses.activate
+def test_amocrm_being_unreachable_is_no_refusal(connected, limiter):
+    _account_lists(SOURCE)
+    responses.post(FIELDS_URL, json={"title": "Bad Gateway"}, status=502)
+
+    marker_field.ensure(connected, now=True)
+
+    assert Settings.load().marker_field_problem == ""
+
+
+@responses.activate
 def test_a_stored_field_deleted_in_amocrm_is_made_again(connected, limiter):
     connected.marker_field_id = 4242
     connected.save()
