@@ -47,7 +47,6 @@ def ensure(conn: Settings, now: bool = False) -> None:
         conn.record_marker_field_problem(reason)
         return
     conn.use_marker_field(field_id)
-    catalog.forget(conn)
 
 
 def _interval(conn: Settings, now: bool) -> timedelta:
@@ -73,5 +72,6 @@ def _existing_field(conn: Settings) -> int | None:
 
 def _created_field(conn: Settings) -> int:
     created = custom_fields.create_lead_custom_fields(conn, [NEW_FIELD])
+    catalog.forget(conn)  # the list just read and cached lacks the new field
     logger.info("Created the deal field %r (%s) for delivery markers", FIELD_NAME, created[0].id)
     return created[0].id
