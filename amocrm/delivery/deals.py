@@ -40,9 +40,9 @@ def _carries_marker(conn: Settings, deal: RemoteLead, marker: str) -> bool:
 
 
 def create(conn: Settings, pending: list[Delivery]) -> None:
-    # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead.
     if pending:
         marker_field.ensure(conn)  # set up on connect; here for long-lived tokens, and to retry after a refusal
+    # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead.
     forgotten: set[int] = set()
     while pending:
         known = contacts.known_contacts(conn, pending)
