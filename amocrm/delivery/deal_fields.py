@@ -38,17 +38,26 @@ _URL = URLValidator(schemes=["http", "https"])
 class FieldPlan:
     tracking: dict[str, int] = field(default_factory=dict)  # code -> field id, those the account has
     marker_field_id: int | None = None  # None: the marker goes in the deal name
+    source_field_id: int | None = None
+    product_field_id: int | None = None
     mappings: dict[str, CustomField] = field(default_factory=dict)  # extra key -> the deal field it fills
 
 
 def plan(conn: Settings, account: AccountCatalog) -> FieldPlan:
-    marker = account.field(conn.marker_field_id)
+    """The fields chosen in the settings that amoCRM still has (a deleted one would make it refuse every deal)."""
     mappings = {m.key: account.field(m.field_id) for m in ExtraFieldMapping.objects.all()}
     return FieldPlan(
         tracking=account.tracking_field_ids(),
-        marker_field_id=marker.id if marker else None,
+        marker_field_id=_existing(account, conn.marker_field_id),
+        source_field_id=_existing(account, conn.source_field_id),
+        product_field_id=_existing(account, conn.product_field_id),
         mappings={key: found for key, found in mappings.items() if found and found.type in TEXT_TYPES + CHOICE_TYPES},
     )
+
+
+def _existing(account: AccountCatalog, field_id: int | None) -> int | None:
+    found = account.field(field_id)
+    return found.id if found else None
 
 
 def mapping_problems(account: AccountCatalog) -> list[str]:
@@ -66,14 +75,14 @@ def mapping_problems(account: AccountCatalog) -> list[str]:
     return problems
 
 
-def values(conn: Settings, fields: FieldPlan, delivery: Delivery) -> list[dict]:
+def values(fields: FieldPlan, delivery: Delivery) -> list[dict]:
     """custom_fields_values of the deal: the marker first (a retry depends on it), at most MAX_VALUES."""
     lead = delivery.lead
-    mapped = [(fields.marker_field_id, delivery.marker), (conn.source_field_id, lead.source),
-              (conn.product_field_id, lead.product_id)]  # fmt: skip
+    mapped = [(fields.marker_field_id, delivery.marker), (fields.source_field_id, lead.source),
+              (fields.product_field_id, lead.product_id)]  # fmt: skip
     mapped += [(field_id, getattr(lead, TRACKING_CODES[code])) for code, field_id in fields.tracking.items()]
     found = [_text(field_id, value) for field_id, value in mapped if field_id and value]
-    found += [v for key, value in lead.extra.items() if key in fields.mappings if (v := _extra(fields, lead, key))]
+    found += [value for key in lead.extra if key in fields.mappings and (value := _extra(fields, lead, key))]
     return found[:MAX_VALUES]
 
 

@@ -36,7 +36,7 @@ def complex_lead(conn: Settings, delivery: Delivery, fields: FieldPlan, contact_
     for key in ("pipeline_id", "status_id", "responsible_user_id"):
         if getattr(conn, key):
             body[key] = getattr(conn, key)
-    values = deal_fields.values(conn, fields, delivery)
+    values = deal_fields.values(fields, delivery)
     if values:
         body["custom_fields_values"] = values
     return body

@@ -60,7 +60,7 @@ def test_a_tracking_code_the_account_lacks_is_not_sent():
     plan = FieldPlan(tracking={"UTM_SOURCE": 1})
     delivery = new_lead(utm_source="google", gclid="g-1")
 
-    values = deal_fields.values(Settings.load(), plan, delivery)
+    values = deal_fields.values(plan, delivery)
 
     assert values == [{"field_id": 1, "values": [{"value": "google"}]}]
 
@@ -109,6 +109,18 @@ def test_a_mapping_to_a_field_amocrm_no_longer_has_never_blocks_the_lead(sandbox
     assert 123_456 not in _by_id(deals(sandbox)[0])
 
 
+def test_a_source_field_deleted_in_amocrm_is_left_out_not_sent(sandbox, conn):
+    conn.source_field_id = 123_456
+    conn.save()
+    item = new_lead(source="callback")
+
+    drain()
+
+    item.refresh_from_db()
+    assert item.state == "delivered"
+    assert 123_456 not in _by_id(deals(sandbox)[0])
+
+
 def test_a_mapping_to_a_vanished_field_is_named_with_its_reason(english):
     Settings.load()
     ExtraFieldMapping.objects.create(key="branch", field_id=123_456)
@@ -130,21 +142,21 @@ def test_a_mapping_to_a_field_of_a_type_the_site_cannot_fill_is_named(english):
 
 
 def test_no_more_than_40_values_go_in_one_deal_and_the_marker_is_kept():
-    targets = {f"k{i}": CustomField(100 + i, f"K{i}", None, "text") for i in range(30)}
-    plan = FieldPlan(tracking={"UTM_SOURCE": 1, "GCLID": 2}, marker_field_id=3, mappings=targets)
+    targets = {f"k{i}": CustomField(100 + i, f"K{i}", None, "text") for i in range(40)}
+    plan = FieldPlan(tracking={"UTM_SOURCE": 1, "GCLID": 2}, marker_field_id=3, source_field_id=4, mappings=targets)
     delivery = new_lead(utm_source="google", gclid="g", source="callback", extra={k: "v" for k in targets})
     delivery.marker = "#1 abc"
 
-    values = deal_fields.values(Settings.load(), plan, delivery)
+    values = deal_fields.values(plan, delivery)
 
-    assert len(values) == 33
+    assert len(values) == 40
     assert values[0]["field_id"] == 3
 
 
 def test_a_url_field_takes_only_a_url():
     plan = FieldPlan(mappings={"site": CustomField(7, "Site", None, "url")})
 
-    values = deal_fields.values(Settings.load(), plan, new_lead(extra={"site": "not a url"}))
+    values = deal_fields.values(plan, new_lead(extra={"site": "not a url"}))
 
     assert values == []
 
@@ -152,7 +164,7 @@ def test_a_url_field_takes_only_a_url():
 def test_a_choice_is_sent_by_its_enum_id():
     plan = FieldPlan(mappings={"branch": CustomField(7, "Branch", None, "select", (FieldEnum(70, "Chilonzor"),))})
 
-    values = deal_fields.values(Settings.load(), plan, new_lead(extra={"branch": "Chilonzor"}))
+    values = deal_fields.values(plan, new_lead(extra={"branch": "Chilonzor"}))
 
     assert values == [{"field_id": 7, "values": [{"enum_id": 70}]}]
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 TRACKING = FieldPlan(
     tracking={"UTM_SOURCE": 701, "UTM_MEDIUM": 702, "UTM_CAMPAIGN": 703, "UTM_CONTENT": 704, "UTM_TERM": 705,
               "UTM_REFERRER": 706},
-    marker_field_id=803,
+    marker_field_id=803, source_field_id=801, product_field_id=802,
 )  # fmt: skip
 
 
