@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.models import IntakeSettings
 from leads.phones import InvalidPhone, example_number, normalize_phone
+from leads.sources import DEFAULT_SOURCE
 
 # Bots fill every field they see; people never see this one.
 HONEYPOT_FIELD = "website"
@@ -97,7 +98,7 @@ class LeadForm(forms.Form):
             raise ValidationError(error.args[0], code="invalid") from error
 
     def clean_source(self) -> str:
-        return self.cleaned_data["source"] or "contact_form"
+        return self.cleaned_data["source"] or DEFAULT_SOURCE
 
     def clean_consent(self) -> bool:
         given = self.cleaned_data["consent"]

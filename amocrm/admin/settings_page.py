@@ -16,11 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from acoustic.singleton_admin import SingletonAdmin
 from amocrm.admin import webhook_panel
 from amocrm.admin.connection_panel import panel
+from amocrm.admin.field_mappings import CATALOG_ATTR, ExtraFieldMappingInline
 from amocrm.admin.health_panel import health_panel
 from amocrm.admin.settings_form import SettingsForm
 from amocrm.api import budget, catalog, client, oauth
 from amocrm.api.catalog import AccountCatalog
 from amocrm.api.errors import AmoError
+from amocrm.delivery import deal_fields
 from amocrm.models import Settings
 
 GUIDE_LANGUAGES = {"en": "English", "uz": "O'zbekcha", "ru": "Русский"}
@@ -31,6 +33,8 @@ CATALOG_MAX_AGE_SECONDS = 60
 @admin.register(Settings)
 class SettingsAdmin(SingletonAdmin):
     form = SettingsForm
+    inlines = (ExtraFieldMappingInline,)
+    readonly_fields = ("marker_field_problem",)
     fieldsets = (
         (_("amoCRM integration"), {"fields": ("platform", "domain", "client_id", "client_secret")}),
         (
@@ -41,7 +45,10 @@ class SettingsAdmin(SingletonAdmin):
             _("Where new deals go"),
             {"fields": ("pipeline_id", "status_id", "lead_name_template", "responsible_user_id", "tags")},
         ),
-        (_("Deal fields"), {"fields": ("source_field_id", "product_field_id", "marker_field_id")}),
+        (
+            _("Deal fields"),
+            {"fields": ("source_field_id", "product_field_id", "marker_field_id", "marker_field_problem")},
+        ),
         (_("Options"), {"fields": ("use_unsorted", "search_contacts_by_phone")}),
     )
 
@@ -67,6 +74,10 @@ class SettingsAdmin(SingletonAdmin):
     def get_form(self, request: HttpRequest, obj: Settings | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         account = self._catalog(request, obj)
+        setattr(request, CATALOG_ATTR, account)  # the mappings' table offers the same fields
+        if account and request.method == "GET":
+            for problem in deal_fields.mapping_problems(account):
+                messages.warning(request, problem)
         return type(form.__name__, (form,), {"catalog": account}) if account else form
 
     def _catalog(self, request: HttpRequest, obj: Settings | None) -> AccountCatalog | None:

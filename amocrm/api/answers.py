@@ -32,11 +32,18 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class FieldEnum:
+    id: int
+    value: str
+
+
+@dataclass(frozen=True)
 class CustomField:
     id: int
     name: str
     code: str | None
     type: str
+    enums: tuple[FieldEnum, ...] = ()  # the choices of a select, multiselect or radiobutton field
 
 
 @dataclass(frozen=True)
@@ -135,11 +142,17 @@ def pipelines(body: Any) -> list[Pipeline]:
 
 
 def custom_fields_page(body: Any) -> tuple[list[CustomField], bool]:
-    fields = [
-        CustomField(id=int(row["id"]), name=str(row["name"]), code=row.get("code") or None, type=str(row["type"]))
-        for row in _embedded(body, "custom_fields")
-    ]
-    return fields, _has_next(body)
+    return [custom_field(row) for row in _embedded(body, "custom_fields")], _has_next(body)
+
+
+def custom_field(row: dict) -> CustomField:
+    return CustomField(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        code=row.get("code") or None,
+        type=str(row["type"]),
+        enums=tuple(FieldEnum(id=int(e["id"]), value=str(e["value"])) for e in row.get("enums") or []),
+    )
 
 
 def leads_page(body: Any) -> tuple[list[RemoteLead], bool]:

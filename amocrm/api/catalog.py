@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 # The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
-_KEY = "amocrm:account-catalog:v3:{domain}"
+_KEY = "amocrm:account-catalog:v4:{domain}"
 # A stage of type 1 is the pipeline's Unsorted.
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 UNSORTED_TYPE = 1
@@ -81,6 +81,9 @@ class AccountCatalog:
             return gettext("amoCRM no longer has user #%(id)s") % {"id": user_id}
         return "" if user.is_active else gettext("%(name)s is deactivated in amoCRM") % {"name": user.name}
 
+    def field(self, field_id: int | None) -> CustomField | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
     def tracking_field_ids(self) -> dict[str, int]:
         """The account's tracking_data field ids by code (UTM_SOURCE, GCLID, ...): which exist differs by account.
 
@@ -101,6 +104,14 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     except RedisError:
         logger.warning("Cache unavailable; the amoCRM account catalog is not cached", exc_info=True)
     return catalog
+
+
+def forget(conn: Settings) -> None:
+    """After this site changed the account's fields: the next load asks amoCRM."""
+    try:
+        cache.delete(_key(conn))
+    except RedisError:
+        logger.warning("Cache unavailable; the amoCRM account catalog could not be forgotten", exc_info=True)
 
 
 def load_or_none(conn: Settings) -> AccountCatalog | None:

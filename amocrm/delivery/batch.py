@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amocrm.api import ratelimit
 from amocrm.api.errors import AmoError, ErrorKind
-from amocrm.delivery import deals, failures, notes, routing
+from amocrm.delivery import deals, failures, notes, payload, routing
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.signals import deal_created
 
@@ -120,8 +120,8 @@ def _deliver_steps(conn: Settings, batch: list[Delivery]) -> None:
     routing.assign(conn, [d for d in batch if not d.deal_created])
     deals.create(conn, [d for d in batch if not d.deal_created])
     notes.find_unconfirmed(conn, [d for d in batch if d.note_outcome_unknown and not d.note_sent])
-    notes.send(conn, [d for d in batch if d.deal_created and d.lead.message and not d.note_sent])
+    notes.send(conn, [d for d in batch if d.deal_created and payload.has_note(d.lead) and not d.note_sent])
 
 
 def _complete(delivery: Delivery) -> bool:
-    return delivery.deal_created and (delivery.note_sent or not delivery.lead.message)
+    return delivery.deal_created and (delivery.note_sent or not payload.has_note(delivery.lead))

@@ -10,7 +10,8 @@ import uuid
 from amocrm.api import catalog, client
 from amocrm.api.answers import RemoteLead
 from amocrm.api.errors import AmoError
-from amocrm.delivery import contacts, payload
+from amocrm.delivery import contacts, deal_fields, marker_field, payload
+from amocrm.delivery.deal_fields import FieldPlan
 from amocrm.models import Delivery, Settings
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,14 @@ def find_unconfirmed(conn: Settings, unconfirmed: list[Delivery]) -> None:
 
 
 def _carries_marker(conn: Settings, deal: RemoteLead, marker: str) -> bool:
-    if conn.marker_field_id:
-        return marker in deal.custom_fields.get(conn.marker_field_id, [])
-    return deal.name.endswith(f"[{marker}]")
+    # In the marker field, or at the end of the name where it went while the account had no such field.
+    in_field = bool(conn.marker_field_id) and marker in deal.custom_fields.get(conn.marker_field_id, [])
+    return in_field or deal.name.endswith(f"[{marker}]")
 
 
 def create(conn: Settings, pending: list[Delivery]) -> None:
+    if pending:
+        marker_field.ensure(conn)  # set up on connect; here for long-lived tokens, and to retry after a refusal
     # Leads that share a new phone go in separate rounds: amoCRM would make one contact per lead.
     forgotten: set[int] = set()
     while pending:
@@ -56,7 +59,7 @@ def create(conn: Settings, pending: list[Delivery]) -> None:
 
 
 def _send_round(conn: Settings, deliveries: list[Delivery], known: dict[int, int | None]) -> None:
-    fields = catalog.load(conn).tracking_field_ids()
+    fields = deal_fields.plan(conn, catalog.load(conn))
     token = uuid.uuid4().hex[:12]
     # Written before the request: if no answer comes, the next attempt looks for this marker first.
     for delivery in deliveries:
@@ -77,7 +80,7 @@ def _send_round(conn: Settings, deliveries: list[Delivery], known: dict[int, int
         raise
 
 
-def _send_unsorted(conn: Settings, deliveries: list[Delivery], fields: dict[str, int]) -> None:
+def _send_unsorted(conn: Settings, deliveries: list[Delivery], fields: FieldPlan) -> None:
     created = client.create_unsorted_forms(conn, [payload.unsorted_form(conn, d, fields) for d in deliveries])
     by_request = {item.request_id: item for item in created}
     for delivery in deliveries:

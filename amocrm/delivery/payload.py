@@ -2,17 +2,17 @@
 
 from django.conf import settings as django_settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 
+from amocrm.delivery import deal_fields
+from amocrm.delivery.deal_fields import FieldPlan
+from amocrm.delivery.note_text import has_note, note_text
 from amocrm.models import Delivery, Settings
-from leads.forms import UTM_FIELDS
+from leads import sources
 from leads.models import Lead
 
+__all__ = ["complex_lead", "contact_model", "deal_name", "has_note", "marker_for", "note", "note_text", "unsorted_form"]
+
 DEFAULT_NAME_TEMPLATE = "Yangi so'rov: {name}"
-# Our lead fields and the codes amoCRM's tracking_data ("UTM") fields carry on accounts (which exist differs).
-# Reference: https://www.amocrm.ru/developers/content/crm_platform/custom-fields
-TRACKING_CODES = {**{name: name.upper() for name in UTM_FIELDS}, "referrer": "UTM_REFERRER"}
-# amoCRM rejects more than 40 custom-field values per entity in a complex add; we send at most 9.
 _MAX_TEXT = 255
 
 
@@ -21,12 +21,12 @@ def marker_for(delivery: Delivery, batch_token: str) -> str:
     return f"#{delivery.lead_id} {batch_token}"
 
 
-def complex_lead(conn: Settings, delivery: Delivery, tracking_fields: dict[str, int], contact_id: int | None) -> dict:
+def complex_lead(conn: Settings, delivery: Delivery, fields: FieldPlan, contact_id: int | None) -> dict:
     """One element of POST /api/v4/leads/complex: the deal with its contact embedded."""
     lead = delivery.lead
     body: dict = {
         "request_id": str(delivery.id),
-        "name": deal_name(conn, delivery),
+        "name": deal_name(conn, delivery, marker_in_name=fields.marker_field_id is None),
         "price": 0,
         "_embedded": {
             "tags": [{"name": tag} for tag in delivery.tag_names()],
@@ -36,13 +36,14 @@ def complex_lead(conn: Settings, delivery: Delivery, tracking_fields: dict[str, 
     for key in ("pipeline_id", "status_id", "responsible_user_id"):  # the route recorded on the delivery
         if getattr(delivery, key):
             body[key] = getattr(delivery, key)
-    fields = deal_fields(conn, delivery, tracking_fields)
-    if fields:
-        body["custom_fields_values"] = fields
+    values = deal_fields.values(fields, delivery)
+    if values:
+        body["custom_fields_values"] = values
     return body
 
 
-def deal_name(conn: Settings, delivery: Delivery) -> str:
+def deal_name(conn: Settings, delivery: Delivery, marker_in_name: bool = False) -> str:
+    """The name template filled in; the marker at the end only while the account has no field for it."""
     lead = delivery.lead
     values = {"name": lead.name, "phone": lead.phone, "source": lead.source, "product_id": lead.product_id}
     try:
@@ -50,25 +51,10 @@ def deal_name(conn: Settings, delivery: Delivery) -> str:
     except (KeyError, ValueError, IndexError, AttributeError):
         # A template staff mistyped must not stop deliveries.
         name = DEFAULT_NAME_TEMPLATE.format_map(values)
-    if not conn.marker_field_id:
-        name = f"{name} [{delivery.marker}]"
+    if marker_in_name:
+        suffix = f" [{delivery.marker}]"
+        return name[: _MAX_TEXT - len(suffix)] + suffix  # the marker must survive the cut: a retry looks for it
     return name[:_MAX_TEXT]
-
-
-def deal_fields(conn: Settings, delivery: Delivery, tracking_fields: dict[str, int]) -> list[dict]:
-    lead = delivery.lead
-    fields = [
-        _text(tracking_fields[code], getattr(lead, attr))
-        for attr, code in TRACKING_CODES.items()
-        if code in tracking_fields and getattr(lead, attr)
-    ]
-    mapped = [
-        (conn.source_field_id, lead.source),
-        (conn.product_field_id, lead.product_id),
-        (conn.marker_field_id, delivery.marker),
-    ]
-    fields += [_text(field_id, value) for field_id, value in mapped if field_id and value]
-    return fields
 
 
 def contact_model(lead: Lead) -> dict:
@@ -82,10 +68,10 @@ def contact_model(lead: Lead) -> dict:
     return {"name": lead.name[:_MAX_TEXT], "custom_fields_values": fields}
 
 
-def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str, int]) -> dict:
+def unsorted_form(conn: Settings, delivery: Delivery, fields: FieldPlan) -> dict:
     """One element of POST /api/v4/leads/unsorted/forms: the deal lands in Incoming leads."""
     lead = delivery.lead
-    deal = complex_lead(conn, delivery, tracking_fields, contact_id=None)
+    deal = complex_lead(conn, delivery, fields, contact_id=None)
     contact = deal["_embedded"].pop("contacts")[0]
     # The form carries the pipeline; the lead inside takes no stage (it waits in Unsorted).
     # Reference: https://www.amocrm.ru/developers/content/crm_platform/unsorted-api
@@ -94,11 +80,11 @@ def unsorted_form(conn: Settings, delivery: Delivery, tracking_fields: dict[str,
     item = {
         "request_id": str(delivery.id),
         "source_uid": f"acoustic-{lead.source}",
-        "source_name": f"Acoustic.uz ({lead.source})",
+        "source_name": f"Acoustic.uz ({_in_site_language(sources.form_name, lead.source)})",
         "created_at": int(lead.created_at.timestamp()),
         "metadata": {
             "form_id": lead.source,
-            "form_name": lead.source,
+            "form_name": _in_site_language(sources.form_name, lead.source),
             "form_page": lead.page_url or django_settings.SITE_URL,
             "ip": lead.client_ip or "",
             "form_sent_at": int(lead.created_at.timestamp()),
@@ -121,21 +107,6 @@ def note(delivery: Delivery) -> dict:
     }
 
 
-def note_text(lead: Lead) -> str:
-    # Staff read amoCRM in the site's default language.
+def _in_site_language(translate, value: str) -> str:
     with translation.override(django_settings.LANGUAGE_CODE):
-        lines = [
-            (_("Message"), lead.message),
-            (_("Form"), lead.source),
-            (_("Page"), lead.page_url),
-            (_("Product"), lead.product_id),
-            (_("Came from"), lead.referrer),
-            ("UTM", " / ".join(v for v in (lead.utm_source, lead.utm_medium, lead.utm_campaign) if v)),
-            ("utm_content", lead.utm_content),
-            ("utm_term", lead.utm_term),
-        ]
-        return "\n".join(f"{label}: {value}" for label, value in lines if value)
-
-
-def _text(field_id: int, value: str) -> dict:
-    return {"field_id": field_id, "values": [{"value": str(value)[:_MAX_TEXT]}]}
+        return translate(value)

@@ -13,13 +13,14 @@ from amocrm.models.deal_stage import (
     outcome_of,
 )
 from amocrm.models.delivery import Delivery, DeliveryState
+from amocrm.models.field_mapping import ExtraFieldMapping
 from amocrm.models.request_log import RequestLog
 from amocrm.models.routing import FollowUpChoice, RotationMember, RotationPool, RoutingRule, TextMatch
 from amocrm.models.webhook_event import WebhookEvent
 
 __all__ = [
     "CLOSED_STATUS_IDS", "LOST_STATUS_ID", "REFRESH_TOKEN_LIFETIME", "WON_STATUS_ID", "ConnectionState", "DealStage",
-    "DealStageChange", "Delivery", "DeliveryState", "FollowUpChoice", "Outcome", "Platform", "RequestLog",
-    "RotationMember", "RotationPool", "RoutingRule", "Settings", "StageNews", "StageSource", "TextMatch",
-    "WebhookEvent", "new_webhook_secret", "outcome_of",
+    "DealStageChange", "Delivery", "DeliveryState", "ExtraFieldMapping", "FollowUpChoice", "Outcome", "Platform",
+    "RequestLog", "RotationMember", "RotationPool", "RoutingRule", "Settings", "StageNews", "StageSource",
+    "TextMatch", "WebhookEvent", "new_webhook_secret", "outcome_of",
 ]  # fmt: skip

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from acoustic.encryption import EncryptedTextField
 from acoustic.singleton import SingletonModel
+from amocrm.models.deal_marker import DealMarkerSettings
 from amocrm.models.manager_work import ManagerWorkSettings
 
 # Refresh tokens live 3 months and are replaced at every refresh.
@@ -44,7 +45,7 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Settings(ManagerWorkSettings, SingletonModel):
+class Settings(DealMarkerSettings, ManagerWorkSettings, SingletonModel):
     """The one amoCRM connection: credentials, encrypted tokens, and where leads go."""
 
     # The integration, as created in amoCRM (amoMarket -> Create integration)
@@ -97,12 +98,6 @@ class Settings(ManagerWorkSettings, SingletonModel):
         _("deal field for the source"), null=True, blank=True, help_text=_("Which form or button the lead came from")
     )
     product_field_id = models.PositiveBigIntegerField(_("deal field for the product ID"), null=True, blank=True)
-    marker_field_id = models.PositiveBigIntegerField(
-        _("deal field for the site's lead number"),
-        null=True,
-        blank=True,
-        help_text=_("A text field; lets a retry find a deal whose creation was not confirmed (else the deal name)"),
-    )
     use_unsorted = models.BooleanField(
         _("send to Incoming leads"), default=False, help_text=_("Deals arrive in Unsorted with the web-form details")
     )

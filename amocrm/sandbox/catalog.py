@@ -148,11 +148,14 @@ PHONE_CODES = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
 EMAIL_CODES = ["WORK", "PRIV", "OTHER"]
 
 _UTM_CODES = ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER"]
+# Also seen on accounts (which exist differs by account): the referrer amoCRM's own forms fill, the ad networks'
+# click ids, and the Google Analytics and Yandex Metrica visitor ids.
+_CLICK_CODES = ["REFERRER", "GCLID", "YCLID", "FBCLID", "GCLIENTID", "_YM_UID"]
 
 # tracking_data fields exist only on leads; their codes are what integrators write by field_code.
 LEAD_FIELDS: tuple[CustomField, ...] = tuple(
     CustomField(900_101 + i, code.lower(), "tracking_data", "leads", 100 + i, code=code, is_predefined=True)
-    for i, code in enumerate(_UTM_CODES)
+    for i, code in enumerate(_UTM_CODES + _CLICK_CODES)
 ) + (
     CustomField(900_201, "Source", "text", "leads", 510),
     CustomField(900_202, "Product ID", "text", "leads", 511),

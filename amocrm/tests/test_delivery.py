@@ -6,9 +6,11 @@ from django.utils import timezone
 
 from amocrm.api import catalog, client, ratelimit
 from amocrm.delivery import batch as delivery
+from amocrm.delivery import deal_fields
 from amocrm.delivery import payload as deal_payload
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.tasks import push_lead
+from amocrm.tests.conftest import sandbox_api_session
 from amocrm.tests.delivery_helpers import (
     PRODUCT_FIELD,
     SOURCE_FIELD,
@@ -128,7 +130,7 @@ def test_a_worker_killed_mid_send_does_not_make_a_second_deal(sandbox, conn):
     item = new_lead()
     (claimed,) = Delivery.claim_due(1)
     claimed.mark_about_to_send(f"#{claimed.lead_id} deadworker01")
-    fields = catalog.load(conn).tracking_field_ids()
+    fields = deal_fields.plan(conn, catalog.load(conn))
     client.create_complex_leads(conn, [deal_payload.complex_lead(conn, claimed, fields, None)])  # then it died
     Delivery.objects.filter(id=item.id).update(claimed_until=timezone.now())
 
@@ -171,7 +173,9 @@ def test_an_access_token_expiring_mid_batch_is_refreshed_once(sandbox, conn):
 
 @pytest.mark.django_db
 def test_a_rejected_lead_needs_attention_with_the_field_named(sandbox, conn):
-    conn.product_field_id = 123456  # no such field in the account
+    field = [{"name": "Product number", "type": "numeric"}]
+    numeric = sandbox_api_session(sandbox).post(f"{sandbox.url}/api/v4/leads/custom_fields", json=field, timeout=5)
+    conn.product_field_id = numeric.json()["_embedded"]["custom_fields"][0]["id"]  # "p-42" is no number
     conn.save()
     item = new_lead(product_id="p-42")
 

@@ -241,3 +241,13 @@ def test_it_forbids_logged_in_users_who_are_not_staff(client, configured, django
     response = client.get(path)
 
     assert response.status_code == 403
+
+
+def test_connecting_finds_the_sites_marker_field(admin_client, configured, sandbox):
+    consent = requests.get(admin_client.get("/api/amocrm/authorize")["Location"], timeout=5)
+    form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', consent.text))
+    allowed = requests.post(f"{sandbox.url}/oauth", data={**form, "decision": "allow"}, allow_redirects=False)
+
+    admin_client.get(allowed.headers["Location"].removeprefix("http://127.0.0.1:8000"))
+
+    assert Settings.load().marker_field_id == 900_203  # the sandbox account's "Site lead ID"

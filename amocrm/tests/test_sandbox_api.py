@@ -73,16 +73,17 @@ def test_it_lists_lead_custom_fields_with_the_utm_tracking_codes(api):
     fields = api.get(f"{api.base}/leads/custom_fields").json()["_embedded"]["custom_fields"]
 
     tracking = {f["code"] for f in fields if f["type"] == "tracking_data"}
-    assert tracking == {"UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER"}
+    assert tracking == {"UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "UTM_REFERRER",
+                        "REFERRER", "GCLID", "YCLID", "FBCLID", "GCLIENTID", "_YM_UID"}  # fmt: skip
     assert {f["name"] for f in fields if f["type"] == "text" and f["code"] is None} >= {"Source", "Product ID"}
 
 
 def test_it_pages_custom_fields_with_totals_and_links(api):
     body = api.get(f"{api.base}/leads/custom_fields", params={"limit": 4}).json()
 
-    assert (body["_total_items"], body["_page"], body["_page_count"]) == (9, 1, 3)  # amoCRM docs: custom-fields
+    assert (body["_total_items"], body["_page"], body["_page_count"]) == (15, 1, 4)  # amoCRM docs: custom-fields
     assert "page=2" in body["_links"]["next"]["href"]
-    assert "page=3" in body["_links"]["last"]["href"]
+    assert "page=4" in body["_links"]["last"]["href"]
     assert len(body["_embedded"]["custom_fields"]) == 4
 
 

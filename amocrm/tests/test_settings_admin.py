@@ -22,7 +22,11 @@ def _form_data(conn: Settings, **changes) -> dict:
     fields = [name for name in EDITED_FIELDS if name not in ("client_secret", "long_lived_token")]
     data = {name: getattr(conn, name) for name in fields}
     data = {name: value for name, value in data.items() if value not in (None, False)}
-    return {**data, **changes}
+    return {**data, **MAPPINGS_MANAGEMENT_FORM, **changes}
+
+
+# The table of extra-field mappings below the form, with no rows.
+MAPPINGS_MANAGEMENT_FORM = {"extra_field_mappings-TOTAL_FORMS": "0", "extra_field_mappings-INITIAL_FORMS": "0"}
 
 
 def _messages(response) -> list[str]:

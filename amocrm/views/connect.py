@@ -19,6 +19,7 @@ from amocrm.api import client, oauth
 from amocrm.api.answers import Account
 from amocrm.api.budget import interactive
 from amocrm.api.errors import AmoError
+from amocrm.delivery import marker_field
 from amocrm.models import ConnectionState, Platform, Settings
 from amocrm.views import oauth_state
 from amocrm.views.access import staff_only
@@ -111,4 +112,5 @@ def _connect(code: str, referer: str, platform: str) -> Account:
         conn.long_lived_token = ""  # connecting with OAuth replaces a pasted long-lived token
         conn.save(update_fields=["domain", "platform", "long_lived_token", "updated_at"])
         conn.mark_connected(account.id, account.name)
+    marker_field.ensure(conn, now=True)  # a refusal is kept for the settings page and never stops the connection
     return account
