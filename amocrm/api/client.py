@@ -160,14 +160,20 @@ def create_unsorted_forms(conn: Settings, items: list[dict]) -> list[CreatedUnso
 # One authorized call
 
 
-def _call(conn: Settings, method: str, path: str, parse: Callable[[Any], T], **kwargs: Any) -> T:
-    """Send, read and parse one call; connection-level failures are recorded on the settings row."""
+def _call(
+    conn: Settings, method: str, path: str, parse: Callable[[Any], T], *, record_errors: bool = True, **kwargs: Any
+) -> T:
+    """Send, read and parse one call; connection-level failures are recorded on the settings row.
+
+    `record_errors=False` is for a call the account may refuse without anything being wrong with the connection
+    (the users list is for administrators only): its 403 must not read as "the account may be blocked".
+    """
     try:
         body = _authorized(conn, method, path, **kwargs)
         result = _parsed(parse, body, method)
     except AmoError as error:
         logger.warning("amoCRM %s %s failed: %s (HTTP %s)", method, path, error.kind, error.status)
-        if error.kind not in _NOT_RECORDED:  # REVOKED is recorded where it is found (tokens.refresh)
+        if record_errors and error.kind not in _NOT_RECORDED:  # REVOKED is recorded where found (tokens.refresh)
             conn.record_error(error.message)
         raise
     conn.record_success()

@@ -7,6 +7,7 @@ import pytest
 import responses
 
 from amocrm.api import catalog, users
+from amocrm.api.errors import AmoError
 from amocrm.sandbox.catalog import DEACTIVATED_USER_ID, MANAGER_IDS
 from amocrm.tests.conftest import BASE_URL
 
@@ -68,3 +69,14 @@ def test_the_catalog_serves_pipelines_when_users_are_refused(connected):
 
     assert account.users is None
     assert account.user_unavailable(123) == ""
+
+
+@responses.activate
+def test_a_refused_users_list_is_not_the_connections_last_error(connected):
+    responses.get(f"{BASE_URL}/api/v4/users", json={"title": "Forbidden", "status": 403}, status=403)
+
+    with pytest.raises(AmoError):
+        users.list_users(connected)
+
+    connected.refresh_from_db()
+    assert connected.last_error == ""
