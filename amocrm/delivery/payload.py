@@ -116,9 +116,18 @@ def note(delivery: Delivery) -> dict:
     return {
         "entity_id": delivery.amocrm_lead_id,
         "note_type": "common",
-        "params": {"text": note_text(delivery.lead)},
+        "params": {"text": delivery_note_text(delivery)},
         "request_id": str(delivery.id),
     }
+
+
+def delivery_note_text(delivery: Delivery) -> str:
+    """The note's text; a repeat request says so first, since it lands on a deal the manager already knows."""
+    text = note_text(delivery.lead)
+    if not delivery.is_repeat:
+        return text
+    with translation.override(django_settings.LANGUAGE_CODE):
+        return f"{_('Repeat request')}\n{text}"
 
 
 def note_text(lead: Lead) -> str:
