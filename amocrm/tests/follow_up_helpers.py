@@ -48,6 +48,10 @@ def faulty(sandbox, method: str, path: str, first: list) -> Iterator[responses.R
 
 
 def validation_error(request_id: str, path: str) -> dict:
-    error = {"request_id": request_id, "errors": [{"code": "NotSupportedChoice", "path": path,
-                                                   "detail": "The value you selected is not a valid choice."}]}
+    error = {
+        "request_id": request_id,
+        "errors": [
+            {"code": "NotSupportedChoice", "path": path, "detail": "The value you selected is not a valid choice."}
+        ],
+    }
     return {**VALIDATION_400, "validation-errors": [error]}

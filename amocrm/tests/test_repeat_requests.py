@@ -2,9 +2,9 @@
 
 import pytest
 
+from amocrm.api import client
 from amocrm.delivery import batch
 from amocrm.models import Delivery, DeliveryState, Settings
-from amocrm.api import client
 from amocrm.tests.delivery_helpers import api_calls, configured_for_delivery, deals, new_lead
 from amocrm.tests.follow_up_helpers import faulty, validation_error
 
