@@ -1,4 +1,5 @@
-"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields.
+"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields, task
+types.
 
 The settings page's dropdowns, stage names in the lead list, where new deals start and the tracking (UTM) field
 ids all come from here. One key per account, one lifetime; a caller that needs fresher data (the settings page)
@@ -7,13 +8,14 @@ asks for a maximum age instead of keeping its own copy.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
-from amocrm.api import client
+from amocrm.api import client, manager_tasks
 from amocrm.api.answers import CustomField, Pipeline
+from amocrm.api.manager_tasks import TaskType
 from amocrm.api.errors import AmoError
 from amocrm.models import Settings
 
@@ -21,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 # The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
-_KEY = "amocrm:account-catalog:v2:{domain}"
+_KEY = "amocrm:account-catalog:v3:{domain}"
 # A stage of type 1 is the pipeline's Unsorted.
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 UNSORTED_TYPE = 1
@@ -33,6 +35,7 @@ class AccountCatalog:
     pipelines: list[Pipeline]
     fields: list[CustomField]  # the deals' custom fields
     loaded_at: float  # time.time() when amoCRM was asked
+    task_types: list[TaskType] = field(default_factory=list)  # call, meeting and the account's own
 
     def names(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
         """(pipeline name, stage name); empty strings for a stage amoCRM no longer lists."""
@@ -73,7 +76,8 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     catalog = _cached(conn)
     if catalog is not None and time.time() - catalog.loaded_at <= max_age:
         return catalog
-    catalog = AccountCatalog(client.list_pipelines(conn), client.list_lead_custom_fields(conn), time.time())
+    pipelines, fields = client.list_pipelines(conn), client.list_lead_custom_fields(conn)
+    catalog = AccountCatalog(pipelines, fields, time.time(), task_types=manager_tasks.list_task_types(conn))
     try:
         cache.set(_key(conn), catalog, CACHE_SECONDS)
     except RedisError:
