@@ -15,8 +15,8 @@ from redis.exceptions import RedisError
 
 from amocrm.api import client, manager_tasks
 from amocrm.api.answers import CustomField, Pipeline
-from amocrm.api.manager_tasks import TaskType
 from amocrm.api.errors import AmoError
+from amocrm.api.manager_tasks import TaskType
 from amocrm.models import Settings
 
 logger = logging.getLogger(__name__)
