@@ -127,7 +127,8 @@ def delivery_note_text(delivery: Delivery) -> str:
     if not delivery.is_repeat:
         return text
     with translation.override(django_settings.LANGUAGE_CODE):
-        return f"{_('Repeat request')}\n{text}"
+        heading = _("Repeat request")
+    return f"{heading}\n{text}"
 
 
 def note_text(lead: Lead) -> str:
