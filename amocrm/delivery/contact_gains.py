@@ -57,10 +57,9 @@ def _changes(deliveries: list[Delivery]) -> list[dict]:
                 if pair not in fields.setdefault(key, []):
                     fields[key].append(pair)
     return [
-        {"id": contact_id, "custom_fields_values": [_field(FIELD_CODES[key], pairs) for key, pairs in fields.items()
-                                                    if pairs]}
+        {"id": contact_id, "custom_fields_values": [_field(FIELD_CODES[key], pairs) for key, pairs in fields.items()]}
         for contact_id, fields in merged.items()
-    ]  # fmt: skip
+    ]
 
 
 def _field(code: str, pairs: list) -> dict:

@@ -69,12 +69,8 @@ def _pipeline_of(conn: Settings, delivery: Delivery) -> int | None:
 
 def _open_deal_of(contact: ContactWithLeads, deals: dict[int, DealState], pipeline_id: int | None) -> DealState | None:
     """Won (142) and lost (143) deals are closed; of several open ones, the one changed last."""
-    open_deals = [
-        deals[lead_id]
-        for lead_id in contact.lead_ids
-        if lead_id in deals and deals[lead_id].pipeline_id == pipeline_id
-        and deals[lead_id].status_id not in CLOSED_STATUS_IDS
-    ]  # fmt: skip
+    candidates = [deals[lead_id] for lead_id in contact.lead_ids if lead_id in deals]
+    open_deals = [d for d in candidates if d.pipeline_id == pipeline_id and d.status_id not in CLOSED_STATUS_IDS]
     return max(open_deals, key=lambda deal: (deal.updated_at, deal.id), default=None)
 
 

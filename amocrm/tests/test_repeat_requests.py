@@ -232,3 +232,18 @@ def test_a_contact_update_that_fails_in_passing_is_retried(sandbox, conn, open_d
     assert repeat.state == DeliveryState.DELIVERED
     assert "dilnoza.new@example.com" in contact_values(sandbox, open_deal.amocrm_contact_id, "EMAIL")
     assert len(api_calls(sandbox, "/api/v4/tasks")) == 2  # the first deal's and the repeat's: none sent twice
+
+
+@pytest.mark.django_db
+def test_a_retried_repeat_request_is_not_looked_up_again_nor_made_a_deal(sandbox, conn, open_deal):
+    repeat = new_lead(phone="+998901234567")
+    with faulty(sandbox, "POST", "/api/v4/leads/notes", [(503, {"title": "Service Unavailable"})] * 3):
+        batch.deliver_due()
+
+    Delivery.objects.filter(id=repeat.id).update(next_attempt_at=repeat.created_at)
+    batch.deliver_due()
+
+    repeat.refresh_from_db()
+    assert repeat.state == DeliveryState.DELIVERED
+    assert len([r for r in sandbox.received(path="/api/v4/contacts") if r.method == "GET"]) == 1
+    assert len(deals(sandbox)) == 1
