@@ -65,8 +65,8 @@ def test_it_reads_the_account_task_types(connected):
 
 @responses.activate
 def test_it_reads_contacts_with_their_deals_and_phone_kinds(connected):
-    row = {"id": 9, "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": "+998901", "enum_code": "MOB"}]}],
-           "_embedded": {"leads": [{"id": 555}]}}  # fmt: skip
+    phone = {"field_code": "PHONE", "values": [{"value": "+998901", "enum_code": "MOB"}]}
+    row = {"id": 9, "custom_fields_values": [phone], "_embedded": {"leads": [{"id": 555}]}}
     responses.get(f"{BASE_URL}/api/v4/contacts", json={"_embedded": {"contacts": [row]}})
 
     found = contacts.contacts_with_leads(connected, [9])
