@@ -45,13 +45,6 @@ def contacts_with_leads(conn: Settings, contact_ids: list[int]) -> list[ContactW
     return found
 
 
-# Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api#contacts-list
-def find_contacts_with_leads(conn: Settings, query: str) -> list[ContactWithLeads]:
-    """GET /api/v4/contacts?query=…&with=leads: full-text and fuzzy, so callers re-check the phone; 204 is none."""
-    params = {"query": query, "with": "leads"}
-    return _call(conn, "GET", "/api/v4/contacts", _contacts_with_leads, params=params)
-
-
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api#leads-list (filter[id][])
 def deal_states(conn: Settings, lead_ids: list[int]) -> list[DealState]:
     """GET /api/v4/leads?filter[id][]=…: each deal's pipeline, stage and manager, 250 a request; 204 is none."""
