@@ -292,11 +292,13 @@ def run(args: argparse.Namespace, sandbox_url: str) -> None:
 
     passes = {}
     for tasks_on in (True, False):
+        # Pushes the last pass's sweeps queued must not take the new backlog before the account and setting are.
+        purge_queue()
+        reset_sandbox(sandbox_url)
+        set_follow_up(tasks_on)
         leads = create_backlog(args.leads, first_number=0 if tasks_on else args.leads)
         print(f"backlog: {len(leads)} leads, follow-up tasks {'on' if tasks_on else 'off'}; {args.workers} Celery "
               f"workers; sandbox {sandbox_url}")  # fmt: skip
-        reset_sandbox(sandbox_url)
-        set_follow_up(tasks_on)
         passes[tasks_on] = batched_drain(args, sandbox_url)
     naive = None
     naive_count = args.leads if args.naive_leads is None else min(args.naive_leads, args.leads)
@@ -308,6 +310,12 @@ def run(args: argparse.Namespace, sandbox_url: str) -> None:
         reset_sandbox(sandbox_url)
         latencies = submit_to_deal(sandbox_url, args.latency_samples, first_number=2 * args.leads)
     report(args, passes, naive, latencies)
+
+
+def purge_queue() -> None:
+    from acoustic.celery import app
+
+    app.control.purge()
 
 
 def set_follow_up(enabled: bool) -> None:
