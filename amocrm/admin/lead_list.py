@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from amocrm import tasks
 from amocrm.admin.deal_columns import DealOutcomeFilter, DealStageColumns, delivery_of, with_initial_stage
 from amocrm.admin.export import LeadExportMixin
+from amocrm.admin.follow_up_fields import repeat_link
 from amocrm.admin.lead_page import LeadPage
 from amocrm.models import Delivery, DeliveryState, Settings
 from leads.admin import LeadAdmin
@@ -55,6 +56,8 @@ class LeadWithDeliveryAdmin(LeadExportMixin, LeadPage, DealStageColumns, LeadAdm
         delivery = delivery_of(lead)
         if not delivery or not delivery.deal_created:
             return ""
+        if delivery.is_repeat:
+            return repeat_link(delivery)
         url = delivery.deal_url(Settings.load().base_url)
         return format_html('<a href="{}" target="_blank" rel="noopener">#{}</a>', url, delivery.amocrm_lead_id)
 

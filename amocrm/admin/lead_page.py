@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from amocrm.admin.deal_columns import delivery_of, initial_stage_name, stage_history_html, stage_label
+from amocrm.admin.follow_up_fields import FollowUpFields, follow_up_fields, repeat_link
 from amocrm.admin.route_preview import route_html
 from amocrm.models import DeliveryState, Settings
 from leads.models import Lead
@@ -21,7 +22,7 @@ AMOCRM_AFTER = 3
 NOT_SHOWN = {"id", "dispatch_pending", "idempotency_key", "idempotency_body", "extra"}
 
 
-class LeadPage:
+class LeadPage(FollowUpFields):
     """Mixed into the lead admin: the page is a view, never a form (leads are records of what a visitor sent)."""
 
     def has_change_permission(self, request: HttpRequest, obj: Lead | None = None) -> bool:
@@ -43,7 +44,8 @@ class LeadPage:
         delivery = delivery_of(lead) if lead else None
         troubled = delivery is not None and (delivery.attempts > 1 or bool(delivery.last_error))
         extra = ("amocrm_attempts", "amocrm_error") if troubled else ()
-        return ("amocrm_state", "amocrm_deal", "amocrm_stage", "amocrm_history", "amocrm_route", *extra)
+        fields = ("amocrm_state", "amocrm_deal", "amocrm_stage", "amocrm_history", "amocrm_route")
+        return (*fields, *follow_up_fields(delivery), *extra)
 
     @admin.display(description=_("delivery"))
     def amocrm_state(self, lead: Lead) -> str:
@@ -59,6 +61,8 @@ class LeadPage:
         delivery = delivery_of(lead)
         if delivery is None or not delivery.deal_created:
             return "—"
+        if delivery.is_repeat:
+            return repeat_link(delivery)
         url = delivery.deal_url(Settings.load().base_url)
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 

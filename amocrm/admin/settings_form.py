@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from acoustic.singleton_admin import SingletonSettingsForm, secret_input
 from amocrm.admin.catalog_choices import choice_field, stage_choices, user_choices, user_help
+from amocrm.admin.follow_up_form import FOLLOW_UP_FIELDS, FollowUpForm
 from amocrm.api import client, oauth
 from amocrm.api.answers import Account
 from amocrm.api.catalog import AccountCatalog
@@ -19,11 +20,11 @@ MAPPING_FIELDS = ("source_field_id", "product_field_id", "marker_field_id")
 EDITED_FIELDS = (
     "platform", "domain", "client_id", "client_secret", "long_lived_token",
     "pipeline_id", "status_id", "lead_name_template", "responsible_user_id", "tags",
-    *MAPPING_FIELDS, "use_unsorted", "search_contacts_by_phone",
+    *MAPPING_FIELDS, "use_unsorted", "search_contacts_by_phone", *FOLLOW_UP_FIELDS,
 )  # fmt: skip
 
 
-class SettingsForm(SingletonSettingsForm):
+class SettingsForm(FollowUpForm, SingletonSettingsForm):
     edited_fields = EDITED_FIELDS
     secret_fields = ("client_secret", "long_lived_token")
 

@@ -17,6 +17,7 @@ from acoustic.singleton_admin import SingletonAdmin
 from amocrm.admin import webhook_panel
 from amocrm.admin.connection_panel import panel
 from amocrm.admin.field_mappings import CATALOG_ATTR, ExtraFieldMappingInline
+from amocrm.admin.follow_up_form import FOLLOW_UP_FIELDS
 from amocrm.admin.health_panel import health_panel
 from amocrm.admin.settings_form import SettingsForm
 from amocrm.api import budget, catalog, client, oauth
@@ -50,6 +51,7 @@ class SettingsAdmin(SingletonAdmin):
             {"fields": ("source_field_id", "product_field_id", "marker_field_id", "marker_field_problem")},
         ),
         (_("Options"), {"fields": ("use_unsorted", "search_contacts_by_phone")}),
+        (_("Follow-up task and working hours"), {"fields": FOLLOW_UP_FIELDS}),
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Settings | None = None) -> tuple:

@@ -1,4 +1,5 @@
-"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields, users.
+"""Everything this site reads about the amoCRM account, in ONE cache: pipelines and their stages, deal fields, users,
+task types.
 
 The settings page's dropdowns, stage names in the lead list, where new deals start and the tracking (UTM) field
 ids all come from here. One key per account, one lifetime; a caller that needs fresher data (the settings page)
@@ -7,15 +8,16 @@ asks for a maximum age instead of keeping its own copy.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
-from amocrm.api import client, users
+from amocrm.api import client, manager_tasks, users
 from amocrm.api.answers import CustomField, Pipeline
 from amocrm.api.errors import AmoError
+from amocrm.api.manager_tasks import TaskType
 from amocrm.api.users import User
 from amocrm.models import Settings
 
@@ -23,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 # The version is part of the key: a deploy that moves or reshapes these classes never unpickles an old one.
-_KEY = "amocrm:account-catalog:v4:{domain}"
+_KEY = "amocrm:account-catalog:v5:{domain}"
 # A stage of type 1 is the pipeline's Unsorted.
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads_pipelines
 UNSORTED_TYPE = 1
@@ -37,6 +39,7 @@ class AccountCatalog:
     loaded_at: float  # time.time() when amoCRM was asked
     # None when amoCRM would not list them (only an administrator may): users are then taken on trust.
     users: list[User] | None = None
+    task_types: list[TaskType] = field(default_factory=list)  # call, meeting and the account's own
 
     def names(self, pipeline_id: int, status_id: int) -> tuple[str, str]:
         """(pipeline name, stage name); empty strings for a stage amoCRM no longer lists."""
@@ -98,7 +101,9 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     if catalog is not None and time.time() - catalog.loaded_at <= max_age:
         return catalog
     pipelines, fields = client.list_pipelines(conn), client.list_lead_custom_fields(conn)
-    catalog = AccountCatalog(pipelines, fields, time.time(), _users_or_none(conn))
+    catalog = AccountCatalog(
+        pipelines, fields, time.time(), _users_or_none(conn), task_types=manager_tasks.list_task_types(conn)
+    )
     try:
         cache.set(_key(conn), catalog, CACHE_SECONDS)
     except RedisError:

@@ -1,7 +1,8 @@
 """Delivering a batch of leads: claim what is due, run each missing step, record the outcome on every lead.
 
-The steps are deals.py (one deal per lead, never two) and notes.py (one note per deal); failures.py decides what
-a failed attempt means for each lead.
+The steps are repeats.py (a repeat request joins its contact's open deal), routing.py (where each deal goes),
+deals.py (one deal per lead, never two), notes.py (one note per deal), follow_up.py (one task for its manager) and
+contact_gains.py (what a returning contact gains); failures.py decides what a failed attempt means for each lead.
 """
 
 import logging
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amocrm.api import ratelimit
 from amocrm.api.errors import AmoError, ErrorKind
-from amocrm.delivery import deals, failures, notes, payload, routing
+from amocrm.delivery import contact_gains, deals, failures, follow_up, notes, payload, repeats, routing
 from amocrm.models import Delivery, DeliveryState, Settings
 from amocrm.signals import deal_created
 
@@ -117,11 +118,24 @@ def _deliver_steps_with_quick_retries(conn: Settings, batch: list[Delivery]) -> 
 
 def _deliver_steps(conn: Settings, batch: list[Delivery]) -> None:
     deals.find_unconfirmed(conn, [d for d in batch if d.outcome_unknown and not d.deal_created])
-    routing.assign(conn, [d for d in batch if not d.deal_created])
+    unrouted = [d for d in batch if not d.deal_created and not d.is_routed]
+    routing.assign(conn, [d for d in batch if not d.deal_created], repeats.join_open_deals(conn, unrouted))
+    repeats.attach(batch)
     deals.create(conn, [d for d in batch if not d.deal_created])
     notes.find_unconfirmed(conn, [d for d in batch if d.note_outcome_unknown and not d.note_sent])
-    notes.send(conn, [d for d in batch if d.deal_created and payload.has_note(d.lead) and not d.note_sent])
+    notes.send(conn, [d for d in batch if d.deal_created and payload.needs_note(d) and not d.note_sent])
+    # A task or a contact update amoCRM refuses is marked failed there and never holds the deal back.
+    follow_up.find_unconfirmed(conn, [d for d in batch if d.task_outcome_unknown and d.task_id is None])
+    follow_up.send(conn, [d for d in batch if d.deal_created and d.needs_task])
+    repeats.tag(conn, [d for d in batch if d.is_repeat and d.deal_created and not d.repeat_tagged])
+    contact_gains.write(conn, [d for d in batch if d.deal_created and d.needs_contact_update])
 
 
 def _complete(delivery: Delivery) -> bool:
-    return delivery.deal_created and (delivery.note_sent or not payload.has_note(delivery.lead))
+    return (
+        delivery.deal_created
+        and (delivery.note_sent or not payload.needs_note(delivery))
+        and not delivery.needs_task
+        and (delivery.repeat_tagged or not delivery.is_repeat)
+        and not delivery.needs_contact_update
+    )

@@ -18,12 +18,15 @@ LINKED_CONTACT_PATH = "_embedded.contacts.0"  # the field amoCRM names when a co
 def known_contacts(conn: Settings, deliveries: list[Delivery]) -> dict[int, int | None]:
     """Delivery id -> the amoCRM contact we already know for that person (same phone or email), if any."""
     by_phone, by_email = _contacts_we_know(deliveries)
-    known = {}
+    known, searched = {}, []
     for delivery in deliveries:
         lead = delivery.lead
         known[delivery.id] = by_phone.get(lead.phone) or (by_email.get(lead.email) if lead.email else None)
         if known[delivery.id] is None and conn.search_contacts_by_phone:
-            known[delivery.id] = _search_contact(conn, lead.phone)
+            known[delivery.id] = delivery.amocrm_contact_id = _search_contact(conn, lead.phone)
+            searched += [delivery] if known[delivery.id] else []
+    # Remembered on the row: the next look-up (repeat detection, then the deal's rounds) finds it without a search.
+    Delivery.save_all(searched, "amocrm_contact_id")
     return known
 
 

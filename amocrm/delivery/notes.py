@@ -41,7 +41,7 @@ def send(conn: Settings, deliveries: list[Delivery]) -> None:
 
 
 def find_unconfirmed(conn: Settings, unconfirmed: list[Delivery]) -> None:
-    """Which of these deals got our note although no answer came; each answer is recorded as soon as it is known.
+    """Which of these deals got our note although no answer came; recorded once the notes are read.
 
     One list of every deal's common notes from around the attempt, or one request per deal, whichever takes
     fewer requests: our own notes from that time tell how many pages the list would be.
@@ -51,19 +51,25 @@ def find_unconfirmed(conn: Settings, unconfirmed: list[Delivery]) -> None:
     attempted = [d.note_attempted_at or timezone.now() for d in unconfirmed]
     window = (min(attempted) - LOOKUP_MARGIN, max(attempted) + LOOKUP_MARGIN)
     changed = (int(window[0].timestamp()), int(window[1].timestamp()))
-    expected = {d.amocrm_lead_id: _comparable(payload.note_text(d.lead)) for d in unconfirmed}
+    expected = {d.id: _comparable(payload.delivery_note_text(d)) for d in unconfirmed}
     if _pages_of_notes_around(window) < len(unconfirmed):
-        found = set()
-        for note in _common_notes(conn, changed):
-            # Matched by text too: a note staff added to the fresh deal meanwhile must not pass for ours.
-            if expected.get(note.entity_id) == _comparable(note.text) and note.entity_id not in found:
-                found.add(note.entity_id)
-                _record_notes([d for d in unconfirmed if d.amocrm_lead_id == note.entity_id], sent=True)
-        _record_notes([d for d in unconfirmed if d.amocrm_lead_id not in found], sent=False)
+        _record_found(unconfirmed, list(_common_notes(conn, changed)), expected)
         return
     for delivery in unconfirmed:
-        notes = _common_notes(conn, changed, lead_id=delivery.amocrm_lead_id)
-        _record_notes([delivery], sent=any(_comparable(n.text) == expected[delivery.amocrm_lead_id] for n in notes))
+        _record_found([delivery], list(_common_notes(conn, changed, lead_id=delivery.amocrm_lead_id)), expected)
+
+
+def _record_found(deliveries: list[Delivery], notes: list[RemoteNote], expected: dict[int, str]) -> None:
+    """Each delivery's note found at most once: two repeat requests may put notes on the same deal."""
+    taken: dict[int, Delivery] = {}
+    for delivery in deliveries:
+        # Matched by text too: a note staff added to the deal meanwhile must not pass for ours.
+        ours = [n for n in notes if n.entity_id == delivery.amocrm_lead_id and n.id not in taken]
+        note = next((n for n in ours if _comparable(n.text) == expected[delivery.id]), None)
+        if note is not None:
+            taken[note.id] = delivery
+    _record_notes(list(taken.values()), sent=True)
+    _record_notes([d for d in deliveries if d not in taken.values()], sent=False)
 
 
 def _pages_of_notes_around(window: tuple[datetime, datetime]) -> int:

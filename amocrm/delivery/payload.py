@@ -2,6 +2,7 @@
 
 from django.conf import settings as django_settings
 from django.utils import translation
+from django.utils.translation import gettext
 
 from amocrm.delivery import deal_fields
 from amocrm.delivery.deal_fields import FieldPlan
@@ -10,7 +11,10 @@ from amocrm.models import Delivery, Settings
 from leads import sources
 from leads.models import Lead
 
-__all__ = ["complex_lead", "contact_model", "deal_name", "has_note", "marker_for", "note", "note_text", "unsorted_form"]
+__all__ = [
+    "complex_lead", "contact_model", "deal_name", "delivery_note_text", "has_note", "marker_for", "needs_note", "note",
+    "note_text", "unsorted_form",
+]  # fmt: skip
 
 DEFAULT_NAME_TEMPLATE = "Yangi so'rov: {name}"
 _MAX_TEXT = 255
@@ -102,9 +106,24 @@ def note(delivery: Delivery) -> dict:
     return {
         "entity_id": delivery.amocrm_lead_id,
         "note_type": "common",
-        "params": {"text": note_text(delivery.lead)},
+        "params": {"text": delivery_note_text(delivery)},
         "request_id": str(delivery.id),
     }
+
+
+def delivery_note_text(delivery: Delivery) -> str:
+    """The note's text; a repeat request says so first, since it lands on a deal the manager already knows."""
+    text = note_text(delivery.lead)
+    if not delivery.is_repeat:
+        return text
+    with translation.override(django_settings.LANGUAGE_CODE):
+        heading = gettext("Repeat request")
+    return f"{heading}\n{text}"
+
+
+def needs_note(delivery: Delivery) -> bool:
+    """A repeat request always gets one (it is how the manager hears of it); a new deal when it has details."""
+    return delivery.is_repeat or has_note(delivery.lead)
 
 
 def _in_site_language(translate, value: str) -> str:

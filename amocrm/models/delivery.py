@@ -27,7 +27,7 @@ class Delivery(LeasedWork, models.Model):
     ERROR_FIELDS = ("last_error", "last_error_path")
     ROUTE_FIELDS = (
         "routed_at", "pipeline_id", "status_id", "responsible_user_id", "tags", "route_rule", "route_note",
-        "follow_up_task_type_id", "follow_up_text", "follow_up_due_at",
+        "follow_up_task_type_id", "follow_up_text", "follow_up_due_at", "repeat_of_deal_id", "contact_update",
     )  # fmt: skip
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="amocrm_delivery")
@@ -60,6 +60,16 @@ class Delivery(LeasedWork, models.Model):
     follow_up_task_type_id = models.PositiveBigIntegerField(_("follow-up task type"), null=True, blank=True)
     follow_up_text = models.TextField(_("follow-up task text"), blank=True)
     follow_up_due_at = models.DateTimeField(_("follow-up task due"), null=True, blank=True)
+    # A repeat request joins its contact's open deal (delivery/repeats.py): amocrm_lead_id is that deal, and the
+    # tag `repeat` is added to it once; the phones and emails amoCRM lacks are written to the contact once.
+    repeat_of_deal_id = models.PositiveBigIntegerField(_("repeat of deal"), null=True, blank=True)
+    repeat_tagged = models.BooleanField(default=False)
+    contact_update = models.JSONField(default=dict, blank=True)  # {"contact_id", "phones", "emails"} still to write
+    contact_update_error = models.TextField(_("contact update error"), blank=True)
+    # The follow-up task (delivery/follow_up.py): written "about to send" before the request, like the note.
+    task_id = models.PositiveBigIntegerField(_("follow-up task"), null=True, blank=True)
+    task_outcome_unknown = models.BooleanField(default=False)
+    task_error = models.TextField(_("follow-up task error"), blank=True, help_text=_("Why amoCRM refused the task"))
     last_error = models.TextField(_("last error"), blank=True)
     last_error_path = models.CharField(_("field in error"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,6 +143,21 @@ class Delivery(LeasedWork, models.Model):
     @property
     def deal_created(self) -> bool:
         return self.amocrm_lead_id is not None
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of_deal_id is not None
+
+    @property
+    def needs_task(self) -> bool:
+        """A follow-up task was decided and is neither in amoCRM nor refused by it."""
+        return self.follow_up_due_at is not None and self.task_id is None and not self.task_error
+
+    @property
+    def needs_contact_update(self) -> bool:
+        """A repeat request's contact gains a phone or email amoCRM lacks, not written or refused yet."""
+        gains = "phones" in self.contact_update or "emails" in self.contact_update
+        return gains and not self.contact_update_error
 
     @property
     def is_routed(self) -> bool:

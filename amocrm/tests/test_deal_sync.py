@@ -41,6 +41,7 @@ def amocrm(connected) -> Settings:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(PIPELINES_URL, json=pipelines_json())
         mock.get(f"{BASE_URL}/api/v4/leads/custom_fields", json={"_embedded": {"custom_fields": []}})
+        mock.get(f"{BASE_URL}/api/v4/account", json={"id": 1, "name": "Acoustic", "subdomain": "acoustic"})
         yield connected
 
 

@@ -82,6 +82,7 @@ def test_the_list_leaves_attempts_and_errors_to_the_lead_page(admin_client, deli
 def test_a_deal_nobody_moved_shows_the_stage_it_starts_in(admin_client, connected, delivered):
     responses.get(f"{BASE_URL}/api/v4/leads/pipelines", json=pipelines_json())
     responses.get(f"{BASE_URL}/api/v4/leads/custom_fields", json={"_embedded": {"custom_fields": []}})
+    responses.get(f"{BASE_URL}/api/v4/account", json={"id": 1, "name": "Acoustic", "subdomain": "acoustic"})
     Settings.objects.filter(pk=1).update(status_id=SALES_FIRST)
 
     page = admin_client.get(LIST_URL).content.decode()

@@ -22,6 +22,7 @@ def _form_data(conn: Settings, **changes) -> dict:
     fields = [name for name in EDITED_FIELDS if name not in ("client_secret", "long_lived_token")]
     data = {name: getattr(conn, name) for name in fields}
     data = {name: value for name, value in data.items() if value not in (None, False)}
+    data["working_days"] = conn.working_days.split(",")  # checkboxes: one value each
     return {**data, **MAPPINGS_MANAGEMENT_FORM, **changes}
 
 
