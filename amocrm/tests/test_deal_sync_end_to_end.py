@@ -38,7 +38,9 @@ def site(live_server, sandbox_conn, settings, tasks_run_at_once) -> Settings:
 
 
 def manager_moves(sandbox, deal_id: int, status_id: int) -> None:
-    """A manager's change in amoCRM (here: the sandbox's API with its own token)."""
+    """A manager's change in amoCRM (here: the sandbox's API with its own token). amoCRM's own UI does not count
+    against the integration's 7 requests a second, so the sandbox's limit is off for it."""
+    sandbox.set_faults(rate_limit=0)
     token = sandbox.issue_tokens()["access_token"]
     response = requests.patch(
         f"{sandbox.url}/api/v4/leads/{deal_id}", json={"status_id": status_id},

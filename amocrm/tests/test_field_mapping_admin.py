@@ -3,7 +3,9 @@
 import pytest
 
 from amocrm.models import ExtraFieldMapping, Settings
-from amocrm.tests.test_settings_admin import URL, _form_data, _messages
+from amocrm.tests.settings_page_helpers import URL
+from amocrm.tests.settings_page_helpers import form_data as _form_data
+from amocrm.tests.settings_page_helpers import messages_of as _messages
 from leads.models import Lead
 
 pytestmark = pytest.mark.django_db

@@ -5,19 +5,10 @@ from datetime import time
 
 import pytest
 
-from amocrm.admin.settings_form import EDITED_FIELDS
 from amocrm.models import Settings
+from amocrm.tests.settings_page_helpers import URL, form_data
 
 pytestmark = pytest.mark.django_db
-URL = "/admin/amocrm/settings/1/change/"
-
-
-def form_data(conn: Settings, **changes) -> dict:
-    fields = [name for name in EDITED_FIELDS if name not in ("client_secret", "long_lived_token")]
-    data = {name: getattr(conn, name) for name in fields}
-    data = {name: value for name, value in data.items() if value not in (None, False)}
-    data["working_days"] = conn.working_days.split(",")
-    return {**data, **changes}
 
 
 def test_it_saves_the_working_days_ticked(admin_client):

@@ -7,31 +7,16 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from amocrm.admin.settings_form import EDITED_FIELDS, SettingsForm
+from amocrm.admin.settings_form import SettingsForm
 from amocrm.admin.settings_page import GUIDE_LANGUAGES
 from amocrm.models import ConnectionState, Settings
+from amocrm.tests.settings_page_helpers import URL
+from amocrm.tests.settings_page_helpers import form_data as _form_data
+from amocrm.tests.settings_page_helpers import messages_of as _messages
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/amocrm/settings/1/change/"
 SECRET = "s3cret-integration-key"
-
-
-def _form_data(conn: Settings, **changes) -> dict:
-    """What the browser posts for the page as it stands: secret fields empty, as rendered."""
-    fields = [name for name in EDITED_FIELDS if name not in ("client_secret", "long_lived_token")]
-    data = {name: getattr(conn, name) for name in fields}
-    data = {name: value for name, value in data.items() if value not in (None, False)}
-    data["working_days"] = conn.working_days.split(",")  # checkboxes: one value each
-    return {**data, **MAPPINGS_MANAGEMENT_FORM, **changes}
-
-
-# The table of extra-field mappings below the form, with no rows.
-MAPPINGS_MANAGEMENT_FORM = {"extra_field_mappings-TOTAL_FORMS": "0", "extra_field_mappings-INITIAL_FORMS": "0"}
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.fixture
