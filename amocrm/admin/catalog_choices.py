@@ -10,6 +10,7 @@ from amocrm.api import catalog
 from amocrm.api.catalog import AccountCatalog
 from amocrm.api.errors import AmoError
 from amocrm.models import CLOSED_STATUS_IDS, Settings
+from amocrm.models.manager_work import CALL_TASK_TYPE_ID
 
 # The dropdowns may lag amoCRM by at most this much (a stage or user staff just added should show up soon).
 CATALOG_MAX_AGE_SECONDS = 60
@@ -86,6 +87,14 @@ def with_current(choices: list, current: int | None) -> list:
     if current is None or current in known:
         return choices
     return [*choices, (current, gettext("#%(id)s (not found in amoCRM)") % {"id": current})]
+
+
+def task_type_choices(account: AccountCatalog | None) -> list:
+    """The account's task types by name; without amoCRM's list, its two standard types (same ids everywhere)."""
+    # Reference: https://www.amocrm.ru/developers/content/crm_platform/tasks-api
+    if account is not None and account.task_types:
+        return [(task_type.id, task_type.name) for task_type in account.task_types]
+    return [(CALL_TASK_TYPE_ID, gettext("Call")), (2, gettext("Meeting"))]
 
 
 def user_help(account: AccountCatalog, current: int | None, help_text: str) -> str:

@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from amocrm.admin.catalog_choices import task_type_choices
 from amocrm.api.catalog import AccountCatalog
-from amocrm.models.manager_work import CALL_TASK_TYPE_ID
 
 FOLLOW_UP_FIELDS = (
     "follow_up_enabled", "follow_up_task_type_id", "follow_up_text", "follow_up_minutes",
@@ -18,9 +18,6 @@ WEEKDAYS = [
     (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),
     (5, _("Saturday")), (6, _("Sunday")),
 ]  # fmt: skip
-# Without amoCRM's list, its two standard types (their ids are the same in every account).
-# Reference: https://www.amocrm.ru/developers/content/crm_platform/tasks-api
-STANDARD_TASK_TYPES = [(CALL_TASK_TYPE_ID, _("Call")), (2, _("Meeting"))]
 MAX_MINUTES = 7 * 24 * 60
 
 
@@ -35,10 +32,9 @@ class FollowUpForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.initial["working_days"] = [int(d) for d in self.instance.working_days.split(",") if d.strip().isdigit()]
-        types = [(t.id, t.name) for t in self.catalog.task_types] if self.catalog and self.catalog.task_types else []
         field = self.fields["follow_up_task_type_id"]
         current = self.instance.follow_up_task_type_id
-        choices = types or STANDARD_TASK_TYPES
+        choices = task_type_choices(self.catalog)
         if current not in {value for value, _label in choices}:
             choices = [*choices, (current, gettext("#%(id)s (not found in amoCRM)") % {"id": current})]
         self.fields["follow_up_task_type_id"] = forms.TypedChoiceField(

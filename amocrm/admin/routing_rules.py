@@ -8,7 +8,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from amocrm.admin.catalog_choices import choice_field, page_catalog, stage_choices, user_choices, user_help, user_label
+from amocrm.admin.catalog_choices import (
+    choice_field,
+    page_catalog,
+    stage_choices,
+    task_type_choices,
+    user_choices,
+    user_help,
+    user_label,
+)
 from amocrm.api.catalog import AccountCatalog
 from amocrm.models import RoutingRule
 
@@ -29,6 +37,8 @@ class RoutingRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        task_type, current = self.fields["follow_up_task_type_id"], self.instance.follow_up_task_type_id
+        self.fields["follow_up_task_type_id"] = choice_field(task_type, task_type_choices(self.catalog), current)
         if self.catalog is not None:
             self._offer_catalog(self.catalog)
 

@@ -55,11 +55,17 @@ class SettingsAdmin(SingletonAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Settings | None = None) -> tuple:
-        if obj is not None and obj.long_lived_token:
-            return self.fieldsets
-        # The "remove" checkbox exists only while a long-lived token is stored.
-        token_fieldset = (self.fieldsets[1][0], {**self.fieldsets[1][1], "fields": ("long_lived_token",)})
-        return (self.fieldsets[0], token_fieldset, *self.fieldsets[2:])
+        # The "remove" checkbox exists only while a long-lived token is stored; the marker field's problem only
+        # while there is one.
+        hidden = set()
+        if obj is None or not obj.long_lived_token:
+            hidden.add("clear_long_lived_token")
+        if obj is None or not obj.marker_field_problem:
+            hidden.add("marker_field_problem")
+        return tuple(
+            (title, {**options, "fields": tuple(name for name in options["fields"] if name not in hidden)})
+            for title, options in self.fieldsets
+        )
 
     def button_urls(self) -> list[URLPattern]:
         guide = path("guide/<str:language>/", self.admin_site.admin_view(self.guide_view), name="amocrm_settings_guide")

@@ -101,9 +101,7 @@ def load(conn: Settings, max_age: float = CACHE_SECONDS) -> AccountCatalog:
     if catalog is not None and time.time() - catalog.loaded_at <= max_age:
         return catalog
     pipelines, fields = client.list_pipelines(conn), client.list_lead_custom_fields(conn)
-    catalog = AccountCatalog(
-        pipelines, fields, time.time(), _users_or_none(conn), task_types=manager_tasks.list_task_types(conn)
-    )
+    catalog = AccountCatalog(pipelines, fields, time.time(), _users_or_none(conn), task_types=_task_types_or_none(conn))
     try:
         cache.set(_key(conn), catalog, CACHE_SECONDS)
     except RedisError:
@@ -135,6 +133,15 @@ def _users_or_none(conn: Settings) -> list[User] | None:
     except AmoError as error:
         logger.warning("amoCRM users unavailable (%s, HTTP %s)", error.kind, error.status)
         return None
+
+
+def _task_types_or_none(conn: Settings) -> list[TaskType]:
+    """The settings page can offer amoCRM's built-in types without them: no reason to fail the catalog."""
+    try:
+        return manager_tasks.list_task_types(conn)
+    except AmoError as error:
+        logger.warning("amoCRM task types unavailable (%s, HTTP %s)", error.kind, error.status)
+        return []
 
 
 def _cached(conn: Settings) -> AccountCatalog | None:

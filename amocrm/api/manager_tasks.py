@@ -64,7 +64,9 @@ def _tasks_of(conn: Settings, lead_ids: list[int]) -> list[RemoteTask]:
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/account-info (with=task_types)
 def list_task_types(conn: Settings) -> list[TaskType]:
     """GET /api/v4/account?with=task_types: the standard call and meeting types and the account's own."""
-    return _call(conn, "GET", "/api/v4/account", _task_types, params={"with": "task_types"})
+    params = {"with": "task_types"}
+    # Optional to the catalog (built-in types stand in): a failure here is not the connection's last error.
+    return _call(conn, "GET", "/api/v4/account", _task_types, params=params, record_errors=False)
 
 
 def _created_tasks(body: Any) -> list[CreatedTask]:

@@ -6,8 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from amocrm.api import contacts, manager_tasks
+from amocrm.api import catalog, contacts, manager_tasks
 from amocrm.api.contacts import FieldValue
+from amocrm.api.errors import AmoError
 from amocrm.api.manager_tasks import CreatedTask, TaskType
 from amocrm.tests.conftest import BASE_URL
 
@@ -104,3 +105,26 @@ def test_it_sends_contact_changes_in_one_request(connected):
     contacts.update_contacts(connected, [{"id": 9}, {"id": 10}])
 
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_the_catalog_serves_pipelines_when_task_types_fail(connected):
+    responses.get(f"{BASE_URL}/api/v4/leads/pipelines", json={"_embedded": {"pipelines": []}})
+    responses.get(f"{BASE_URL}/api/v4/leads/custom_fields", json={"_embedded": {"custom_fields": []}})
+    responses.get(f"{BASE_URL}/api/v4/users", json={"_embedded": {"users": []}})
+    responses.get(f"{BASE_URL}/api/v4/account", status=500)
+
+    account = catalog.load(connected)
+
+    assert account.task_types == []
+
+
+@responses.activate
+def test_failing_task_types_are_not_the_connections_last_error(connected):
+    responses.get(f"{BASE_URL}/api/v4/account", status=500)
+
+    with pytest.raises(AmoError):
+        manager_tasks.list_task_types(connected)
+
+    connected.refresh_from_db()
+    assert connected.last_error == ""

@@ -132,6 +132,18 @@ def test_the_settings_page_links_the_rules_and_pools(admin_client, sandbox_conn)
     assert f'href="{POOLS}"' in html
 
 
+def test_the_rule_form_offers_the_accounts_task_types_by_name(admin_client, sandbox_conn):
+    html = page(admin_client, f"{RULES}add/")
+
+    assert '<option value="2900101">Примерка слухового аппарата</option>' in html
+
+
+def test_without_amocrm_the_rule_form_offers_the_standard_task_types(admin_client, dealers_rule, english):
+    html = page(admin_client, f"{RULES}{dealers_rule.pk}/change/")
+
+    assert '<option value="1">Call</option>' in html
+
+
 def test_the_rule_page_works_without_amocrm(admin_client, dealers_rule):
     html = page(admin_client, f"{RULES}{dealers_rule.pk}/change/")
 

@@ -272,3 +272,17 @@ def test_every_screenshot_a_guide_shows_exists(language):
 
 def test_it_has_no_guide_in_other_languages(admin_client, db):
     assert admin_client.get("/admin/amocrm/settings/guide/xx/").status_code == 404
+
+
+def test_the_page_shows_no_marker_field_problem_while_there_is_none(admin_client):
+    html = admin_client.get(URL).content.decode()
+
+    assert "marker_field_problem" not in html
+
+
+def test_the_page_shows_why_the_marker_field_could_not_be_made(admin_client):
+    Settings.objects.update_or_create(pk=1, defaults={"marker_field_problem": "amoCRM refused: no rights"})
+
+    html = admin_client.get(URL).content.decode()
+
+    assert "amoCRM refused: no rights" in html
