@@ -145,6 +145,12 @@ def test_the_settings_page_offers_the_default_user_by_name(admin_client, sandbox
     assert f'<option value="{MANAGER_IDS[0]}">Dilnoza Karimova</option>' in html
 
 
+def test_the_settings_page_labels_the_user_dropdown_without_id(admin_client, sandbox_conn):
+    html = page(admin_client, SETTINGS, "ru")
+
+    assert '<label for="id_responsible_user_id">Ответственный:</label>' in html
+
+
 def test_the_settings_page_says_the_default_user_was_deactivated(admin_client, sandbox_conn):
     sandbox_conn.responsible_user_id = DEACTIVATED_USER_ID
     sandbox_conn.save()
