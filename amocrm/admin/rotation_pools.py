@@ -31,6 +31,11 @@ class RotationMemberInline(admin.TabularInline):
     model = RotationMember
     form = RotationMemberForm
     extra = 1
+    # The "add another" link puts the singular mid-sentence (capitalised); the plural would follow it, so it is kept.
+    verbose_name, verbose_name_plural = _("manager"), RotationMember._meta.verbose_name_plural
+
+    class Media:
+        css = {"all": ["amocrm/rotation_members.css"]}
 
     def get_formset(self, request: HttpRequest, obj: RotationPool | None = None, **kwargs):
         account = page_catalog(request)

@@ -18,7 +18,7 @@ from amocrm.admin.catalog_choices import (
     user_label,
 )
 from amocrm.api.catalog import AccountCatalog
-from amocrm.models import RoutingRule
+from amocrm.models import RoutingRule, TextMatch
 
 CONDITIONS = ("source", "product_id", "utm_source", "utm_campaign", "page_url_prefix")
 EDITED_FIELDS = (
@@ -34,6 +34,7 @@ class RoutingRuleForm(forms.ModelForm):
     class Meta:
         model = RoutingRule
         fields = EDITED_FIELDS
+        widgets = {"follow_up_text": forms.TextInput(attrs={"size": 80})}  # "Call {name} back: {phone}" and more
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -72,7 +73,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_select_related = ("rotation_pool",)
     readonly_fields = ("broken_reason",)
     fieldsets = (
-        (None, {"fields": ("name", "active", "position", "broken_reason")}),
+        (None, {"fields": ("name", "active", "position")}),
         (
             _("Conditions"),
             {
@@ -99,6 +100,14 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: RoutingRule | None = None) -> list:
+        """Why the rule is not used, only while it is not."""
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.broken_reason:
+            title, first = fieldsets[0]
+            fieldsets[0] = (title, {**first, "fields": (*first["fields"], "broken_reason")})
+        return fieldsets
+
     def get_list_display(self, request: HttpRequest) -> list:
         """The targets by name, from one catalog read per page (amoCRM's names, never bare ids)."""
         account = page_catalog(request)
@@ -118,7 +127,8 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         if request.method == "GET":
             settings_url = reverse("admin:amocrm_settings_changelist")
             after_last = gettext("A lead no active rule takes goes by the default route of the amoCRM settings page.")
-            messages.info(request, format_html('{} <a href="{}">{}</a>', after_last, settings_url, settings_url))
+            link = gettext("Open the amoCRM settings")
+            messages.info(request, format_html('{} <a href="{}">{}</a>', after_last, settings_url, link))
             for rule in RoutingRule.objects.filter(active=True).exclude(broken_reason=""):
                 warning = gettext("Rule %(rule)s is not used: %(why)s.") % {"rule": rule, "why": rule.broken_reason}
                 messages.warning(request, warning)
@@ -126,12 +136,19 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("conditions"))
     def conditions(self, rule: RoutingRule) -> str:
-        given = [f"{RoutingRule._meta.get_field(name).verbose_name}: {getattr(rule, name)}" for name in CONDITIONS]
-        return "; ".join(text for text, name in zip(given, CONDITIONS, strict=True) if getattr(rule, name)) or "*"
+        return "; ".join(_condition(rule, name) for name in CONDITIONS if getattr(rule, name)) or "*"
 
     @admin.display(description=_("state"))
     def state(self, rule: RoutingRule) -> str:
         return rule.broken_reason or (gettext("in use") if rule.active else gettext("off"))
+
+
+def _condition(rule: RoutingRule, name: str) -> str:
+    """ "UTM campaign: spring", and "(contains)" after it when the rule matches part of the value."""
+    text = f"{RoutingRule._meta.get_field(name).verbose_name}: {getattr(rule, name)}"
+    if getattr(rule, f"{name}_match", TextMatch.EXACT) == TextMatch.CONTAINS:
+        text += f" ({TextMatch.CONTAINS.label})"
+    return text
 
 
 def _destination_column(account: AccountCatalog | None):

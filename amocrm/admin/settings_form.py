@@ -3,6 +3,7 @@
 import copy
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +58,9 @@ class SettingsForm(FollowUpForm, SingletonSettingsForm):
         stages = stage_choices(catalog)
         self.fields["status_id"] = self._choice_field("status_id", stages, label=_("Pipeline and stage"))
         if catalog.users is not None:  # only an administrator's connection may list users (users-api)
-            self.fields["responsible_user_id"] = self._choice_field("responsible_user_id", user_choices(catalog))
+            users = user_choices(catalog)
+            label = capfirst(_("responsible user"))  # a name is chosen, not the "ID" the model's label asks for
+            self.fields["responsible_user_id"] = self._choice_field("responsible_user_id", users, label=label)
         field = self.fields["responsible_user_id"]
         field.help_text = user_help(catalog, self.instance.responsible_user_id, field.help_text)
         self.fields["pipeline_id"].widget = forms.HiddenInput()  # follows from the stage chosen (see clean)

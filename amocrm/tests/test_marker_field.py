@@ -21,6 +21,7 @@ SOURCE = {"id": 11, "name": "Source", "code": None, "type": "text"}
 def _account_lists(*fields: dict) -> None:
     responses.get(f"{BASE_URL}/api/v4/leads/pipelines", json={"_embedded": {"pipelines": []}})
     responses.get(FIELDS_URL, json={"_embedded": {"custom_fields": list(fields)}})
+    responses.get(f"{BASE_URL}/api/v4/users", json={"_embedded": {"users": []}})  # the catalog reads users too
 
 
 def _created(field_id: int) -> dict:

@@ -98,6 +98,35 @@ def test_the_rule_list_says_why_a_rule_is_not_used(admin_client, sandbox_conn, d
     assert "Rule Dealers is not used: amoCRM no longer has stage #999." in html
 
 
+def test_the_rule_list_says_when_a_condition_matches_part_of_the_value(admin_client, sandbox_conn):
+    RoutingRule.objects.create(name="Spring", utm_campaign="spring", utm_campaign_match="contains")
+
+    assert "UTM campaign: spring (contains)" in page(admin_client, RULES)
+
+
+def test_the_rule_list_links_the_settings_page_by_name(admin_client, sandbox_conn):
+    assert f'<a href="{SETTINGS.replace("1/change/", "")}">Open the amoCRM settings</a>' in page(admin_client, RULES)
+
+
+def test_the_uzbek_add_button_reads_with_a_space(admin_client, sandbox_conn):
+    assert "Qo‘shish: yo‘naltirish qoidasi" in page(admin_client, RULES, "uz")
+
+
+def test_the_rule_page_says_why_a_rule_is_not_used_only_when_it_is_not(admin_client, sandbox_conn, dealers_rule):
+    assert "not used because" not in page(admin_client, f"{RULES}{dealers_rule.pk}/change/").lower()
+
+    dealers_rule.mark_broken("amoCRM no longer has stage #999")
+
+    assert "amoCRM no longer has stage #999" in page(admin_client, f"{RULES}{dealers_rule.pk}/change/")
+
+
+def test_the_pool_page_says_add_another_manager_and_hides_the_rows_user_ids(admin_client, sandbox_conn, pool):
+    html = page(admin_client, f"{POOLS}{pool.pk}/change/")
+
+    assert "amocrm/rotation_members.css" in html
+    assert "Add another Manager" in html
+
+
 def test_the_pool_page_says_a_deactivated_manager_is_skipped(admin_client, sandbox_conn, pool):
     html = page(admin_client, f"{POOLS}{pool.pk}/change/")
 
@@ -114,6 +143,12 @@ def test_the_settings_page_offers_the_default_user_by_name(admin_client, sandbox
     html = page(admin_client, SETTINGS)
 
     assert f'<option value="{MANAGER_IDS[0]}">Dilnoza Karimova</option>' in html
+
+
+def test_the_settings_page_labels_the_user_dropdown_without_id(admin_client, sandbox_conn):
+    html = page(admin_client, SETTINGS, "ru")
+
+    assert '<label for="id_responsible_user_id">Ответственный:</label>' in html
 
 
 def test_the_settings_page_says_the_default_user_was_deactivated(admin_client, sandbox_conn):
