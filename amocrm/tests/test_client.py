@@ -6,21 +6,12 @@ import pytest
 import responses
 
 from amocrm.api import answers, client
-from amocrm.api.errors import AmoError
 from amocrm.models import Settings
 from amocrm.tests.conftest import BASE_URL
 
 pytestmark = pytest.mark.usefixtures("limiter", "english")
 
 ACCOUNT = {"id": 31, "name": "Acoustic", "subdomain": "acoustic", "current_user_id": 5}
-HTML_429 = "<html><head><title>429 Too Many Requests</title></head><body><center>nginx</center></body></html>"
-HTML_403 = "<html><head><title>403 Forbidden</title></head><body><center>nginx</center></body></html>"
-
-
-def _fail(call, *args):
-    with pytest.raises(AmoError) as caught:
-        call(*args)
-    return caught.value
 
 
 @responses.activate
