@@ -5,7 +5,8 @@ lost? still in its first stage? answered how fast?), so each is written once her
 
 "Unanswered" means: the deal exists in amoCRM and nobody has moved it yet, i.e. amoCRM has reported no stage change
 (`DealStage.first_changed_at` is empty; there may be no `DealStage` row at all), and it is neither closed nor
-deleted. The answer time is the time from the form to the deal's first stage change.
+deleted; a repeat request that joined an open deal is never "unanswered" (that deal's stage says nothing about
+it). The answer time is the time from the form to the deal's first stage change.
 """
 
 from django.db.models import Exists, F, FloatField, Func, OuterRef, Q
@@ -27,6 +28,9 @@ _MOVED_OR_CLOSED = Q(first_changed_at__isnull=False) | Q(deleted_at__isnull=Fals
 UNANSWERED = (
     IN_AMOCRM
     & Q(amocrm_delivery__state=DeliveryState.DELIVERED)
+    # A repeat request joins a deal a manager may have moved long ago: its stage cannot say whether anyone called
+    # back; the follow-up task made for it is what tells the manager.
+    & Q(amocrm_delivery__repeat_of_deal_id__isnull=True)
     & ~Exists(DealStage.objects.filter(_MOVED_OR_CLOSED, delivery=OuterRef("amocrm_delivery")))
 )
 BY_OUTCOME = {Outcome.WON: WON, Outcome.LOST: LOST, Outcome.IN_PROGRESS: IN_PROGRESS}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import responses
 
+from amocrm.models import Delivery
 from amocrm.sandbox.catalog import MANAGER_IDS
 from amocrm.tests.dashboard_helpers import answer, deliver, make_lead
 from notifications import sending, unanswered
@@ -149,3 +150,12 @@ def test_the_alert_names_the_manager_the_lead_was_routed_to(waiting, sandbox_con
     check_unanswered(MONDAY_NOON)
 
     assert "Dilnoza Karimova" in alerts()[0].text
+
+
+def test_a_repeat_request_joining_a_moved_deal_is_not_alerted_about(telegram):
+    lead = make_lead(MONDAY_NOON - timedelta(minutes=20), name="Dilnoza")
+    Delivery.objects.filter(id=deliver(lead, 555).id).update(repeat_of_deal_id=555)
+
+    check_unanswered(MONDAY_NOON)
+
+    assert alerts() == []
