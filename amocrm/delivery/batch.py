@@ -76,10 +76,15 @@ def _try_one_while_paused(conn: Settings, first_id: int | None) -> int:
     batch = Delivery.claim_due(1, first_id=first_id)
     if batch:
         deliver_batch(conn, batch)
-    if batch and batch[0].deal_created:
+    if batch and _amocrm_took_a_write(batch[0]):
         logger.info("amoCRM took a deal while sending was paused; sending resumes")
         conn.resume_sending()
     return len(batch)
+
+
+def _amocrm_took_a_write(delivery: Delivery) -> bool:
+    """A new deal, or for a repeat request (whose deal existed before) its note: amoCRM accepts writes again."""
+    return delivery.deal_created and (not delivery.is_repeat or delivery.note_sent)
 
 
 def deliver_batch(conn: Settings, batch: list[Delivery]) -> None:

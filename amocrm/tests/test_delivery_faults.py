@@ -221,6 +221,19 @@ def test_the_rest_follow_once_the_pause_is_lifted(sandbox, paused_ten_minutes_ag
 
 
 @pytest.mark.django_db
+def test_a_repeat_request_whose_note_amocrm_refuses_keeps_the_pause(sandbox, paused_ten_minutes_ago):
+    item = new_lead(message="Yana savol")
+    Delivery.objects.filter(id=item.id).update(repeat_of_deal_id=4242, routed_at=timezone.now())
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.add_passthru(sandbox.url)
+        mocked.post(f"{sandbox.url}/api/v4/leads/notes", status=402, json=PAYMENT_REQUIRED)
+        batch.deliver_due()
+
+    assert Settings.load().sending_paused_reason
+
+
+@pytest.mark.django_db
 @pytest.mark.usefixtures("amocrm_refuses_deals")
 def test_a_refused_try_keeps_the_pause_and_the_lead_due(paused_ten_minutes_ago):
     item = new_lead()
