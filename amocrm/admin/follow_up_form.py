@@ -3,6 +3,7 @@
 from string import Formatter
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +26,15 @@ class FollowUpForm(forms.ModelForm):
     """Mixed into the settings form: days as checkboxes, the task type from amoCRM, the template checked."""
 
     working_days = forms.TypedMultipleChoiceField(
-        label=_("working days"), choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        label=capfirst(_("working days")), choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     catalog: AccountCatalog | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.initial["working_days"] = [int(d) for d in self.instance.working_days.split(",") if d.strip().isdigit()]
+        # The whole default template shows (the admin's own text input is 20em wide).
+        self.fields["follow_up_text"].widget = forms.TextInput(attrs={"size": 80})
         field = self.fields["follow_up_task_type_id"]
         current = self.instance.follow_up_task_type_id
         choices = task_type_choices(self.catalog)
