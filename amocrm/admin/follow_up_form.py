@@ -26,7 +26,11 @@ class FollowUpForm(forms.ModelForm):
     """Mixed into the settings form: days as checkboxes, the task type from amoCRM, the template checked."""
 
     working_days = forms.TypedMultipleChoiceField(
-        label=capfirst(_("working days")), choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        label=capfirst(_("working days")),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     catalog: AccountCatalog | None = None
 
