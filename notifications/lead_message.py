@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leads.extra_fields import label
+from leads.sources import form_name
 from leads.models import Lead
 
 # Long free text is cut first, so that the fields after it still show in most messages.
@@ -91,7 +92,7 @@ def _fields(lead: Lead) -> list[tuple[str, str]]:
         (_("Name"), lead.name),
         (_("Phone"), lead.phone),
         (_("Email"), lead.email),
-        (_("Source"), lead.source),
+        (_("Form"), form_name(lead.source)),  # staff read the form's name, not its slug
         (_("Product"), lead.product_id),
         (_("Message"), _clip(lead.message, _MAX_MESSAGE)),
         (_("Page"), _clip(lead.page_url, _MAX_URL)),

@@ -26,7 +26,7 @@ def test_it_lists_every_field_staff_need():
         f"🔔 <b>New lead #{lead.pk}</b>",
         "<b>Name:</b> Dilnoza",
         "<b>Phone:</b> +998901234567",
-        "<b>Source:</b> callback",
+        "<b>Form:</b> Call back request",
         "<b>Product:</b> p-42",
         "<b>Message:</b> Salom",
         "<b>Page:</b> https://acoustic.uz/p/42",
