@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leads.extra_fields import label
-from leads.sources import form_name
 from leads.models import Lead
+from leads.sources import form_name
 
 # Long free text is cut first, so that the fields after it still show in most messages.
 _MAX_MESSAGE = 2000
