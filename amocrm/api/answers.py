@@ -57,6 +57,7 @@ class RemoteLead:
     updated_at: int
     custom_fields: dict[int, list[str]]
     contact_ids: list[int]
+    responsible_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _remote_lead(row: dict) -> RemoteLead:
             for field in row.get("custom_fields_values") or []
         },
         contact_ids=[int(contact["id"]) for contact in (row.get("_embedded") or {}).get("contacts", [])],
+        responsible_user_id=int(row["responsible_user_id"]) if row.get("responsible_user_id") else None,
     )
 
 

@@ -20,6 +20,7 @@ from amocrm.api.answers import (
     NotesPage,
     Pipeline,
     RemoteContact,
+    RemoteLead,
     Webhook,
 )
 from amocrm.api.errors import AmoError, ErrorKind, unexpected_answer
@@ -144,6 +145,25 @@ def list_lead_notes(
     return NotesPage(notes=notes, page=page, has_next=has_next)
 
 
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/filters-api
+def list_leads_by_id(conn: Settings, ids: list[int]) -> list[RemoteLead]:
+    """GET /api/v4/leads?filter[id][]=…, 250 ids a request: a deal deleted since is simply not listed."""
+    found: list[RemoteLead] = []
+    for start in range(0, len(ids), MAX_PAGE_SIZE):
+        params: dict[str, Any] = {"filter[id][]": ids[start : start + MAX_PAGE_SIZE], "limit": MAX_PAGE_SIZE}
+        found += _call(conn, "GET", "/api/v4/leads", answers.leads_page, params=params)[0]
+    return found
+
+
+# Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api#leads-edit
+def update_leads(conn: Settings, changes: list[dict]) -> list[int]:
+    """PATCH /api/v4/leads: up to 50 deals, each change with its deal's id; the ids amoCRM changed."""
+    _check_batch(changes)
+    if not changes:
+        return []
+    return _call(conn, "PATCH", "/api/v4/leads", _updated_ids, json=changes)
+
+
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api#contacts-list
 def find_contacts(conn: Settings, query: str) -> list[RemoteContact]:
     """GET /api/v4/contacts?query=: full-text and fuzzy, so callers re-check the phone; 204 is none."""
@@ -214,6 +234,10 @@ def _check_connected(conn: Settings) -> None:
         raise AmoError(ErrorKind.REVOKED, _("amoCRM access was revoked. Reconnect in the admin."))
     if not conn.is_connected:
         raise AmoError(ErrorKind.NOT_CONNECTED, _("amoCRM is not connected: press Connect in the amoCRM settings."))
+
+
+def _updated_ids(body: Any) -> list[int]:
+    return [int(row["id"]) for row in (body or {}).get("_embedded", {}).get("leads", [])]
 
 
 def _check_batch(items: list[dict]) -> None:

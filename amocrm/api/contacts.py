@@ -1,4 +1,4 @@
-"""Contacts with their deals, the deals' stages, and what a returning contact gains: the calls repeat requests need.
+"""Contacts with their deals, the repeat tag on those deals, what a returning contact gains: for repeat requests.
 
 Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api,
 https://www.amocrm.ru/developers/content/crm_platform/leads-api
@@ -7,7 +7,7 @@ https://www.amocrm.ru/developers/content/crm_platform/leads-api
 from dataclasses import dataclass
 from typing import Any
 
-from amocrm.api.client import MAX_PAGE_SIZE, _call, _check_batch
+from amocrm.api.client import MAX_PAGE_SIZE, _call, _check_batch, update_leads
 from amocrm.models import Settings
 
 
@@ -25,15 +25,6 @@ class ContactWithLeads:
     lead_ids: list[int]
 
 
-@dataclass(frozen=True)
-class DealState:
-    id: int
-    pipeline_id: int
-    status_id: int
-    responsible_user_id: int | None
-    updated_at: int
-
-
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api#contacts-list
 def contacts_with_leads(conn: Settings, contact_ids: list[int]) -> list[ContactWithLeads]:
     """GET /api/v4/contacts?filter[id][]=…&with=leads, 250 a request; 204 is none (deleted or merged away)."""
@@ -45,23 +36,11 @@ def contacts_with_leads(conn: Settings, contact_ids: list[int]) -> list[ContactW
     return found
 
 
-# Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api#leads-list (filter[id][])
-def deal_states(conn: Settings, lead_ids: list[int]) -> list[DealState]:
-    """GET /api/v4/leads?filter[id][]=…: each deal's pipeline, stage and manager, 250 a request; 204 is none."""
-    found: list[DealState] = []
-    for start in range(0, len(lead_ids), MAX_PAGE_SIZE):
-        params = {"filter[id][]": lead_ids[start : start + MAX_PAGE_SIZE], "limit": MAX_PAGE_SIZE}
-        found += _call(conn, "GET", "/api/v4/leads", _deal_states, params=params)
-    return found
-
-
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api#leads-edit (tags_to_add)
 def add_lead_tags(conn: Settings, tags_by_lead: dict[int, list[str]]) -> None:
     """PATCH /api/v4/leads with tags_to_add: the deals keep the tags they have (`_embedded.tags` would replace them)."""
     body = [{"id": lead_id, "tags_to_add": [{"name": t} for t in tags]} for lead_id, tags in tags_by_lead.items()]
-    _check_batch(body)
-    if body:
-        _call(conn, "PATCH", "/api/v4/leads", lambda reply: None, json=body)
+    update_leads(conn, body)
 
 
 # Reference: https://www.amocrm.ru/developers/content/crm_platform/contacts-api#contacts-edit
@@ -81,20 +60,6 @@ def _contacts_with_leads(body: Any) -> list[ContactWithLeads]:
             phones=_values(row, "PHONE"),
             emails=_values(row, "EMAIL"),
             lead_ids=[int(lead["id"]) for lead in (row.get("_embedded") or {}).get("leads") or []],
-        )
-        for row in rows
-    ]
-
-
-def _deal_states(body: Any) -> list[DealState]:
-    rows = [] if body is None else body["_embedded"]["leads"]
-    return [
-        DealState(
-            id=int(row["id"]),
-            pipeline_id=int(row["pipeline_id"]),
-            status_id=int(row["status_id"]),
-            responsible_user_id=int(row["responsible_user_id"]) if row.get("responsible_user_id") else None,
-            updated_at=int(row.get("updated_at") or 0),
         )
         for row in rows
     ]

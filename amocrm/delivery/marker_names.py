@@ -9,7 +9,7 @@ Reference: https://www.amocrm.ru/developers/content/crm_platform/leads-api#leads
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from amocrm.api import client, custom_fields
+from amocrm.api import client
 from amocrm.api.answers import RemoteLead
 from amocrm.models import Delivery, DeliveryState, Settings
 
@@ -32,10 +32,10 @@ def move_markers(conn: Settings, from_start: bool = False, progress: Callable[[M
         raise NoMarkerField
     summary = MoveSummary()
     for chunk in _delivered_chunks(0 if from_start else conn.markers_moved_through or 0):
-        deals = {deal.id: deal for deal in custom_fields.list_leads_by_id(conn, [d.amocrm_lead_id for d in chunk])}
+        deals = {deal.id: deal for deal in client.list_leads_by_id(conn, [d.amocrm_lead_id for d in chunk])}
         for part in _parts(chunk, client.MAX_BATCH):
             changes = [change for d in part if (change := _change(conn, deals.get(d.amocrm_lead_id), d, summary))]
-            custom_fields.update_leads(conn, changes)
+            client.update_leads(conn, changes)
             conn.record_markers_moved_through(part[-1].id)
             if progress:
                 progress(summary)

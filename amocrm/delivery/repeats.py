@@ -10,9 +10,10 @@ https://www.amocrm.ru/developers/content/crm_platform/leads-api
 import logging
 from dataclasses import dataclass
 
-from amocrm.api import catalog
+from amocrm.api import catalog, client
 from amocrm.api import contacts as remote_contacts
-from amocrm.api.contacts import ContactWithLeads, DealState
+from amocrm.api.answers import RemoteLead
+from amocrm.api.contacts import ContactWithLeads
 from amocrm.api.errors import AmoError, Fault
 from amocrm.delivery import contact_gains, contacts, routing
 from amocrm.models import CLOSED_STATUS_IDS, Delivery, Settings
@@ -24,7 +25,7 @@ REPEAT_TAG = "repeat"
 
 @dataclass(frozen=True)
 class OpenDeal:
-    deal: DealState
+    deal: RemoteLead
     contact: ContactWithLeads
 
 
@@ -48,7 +49,7 @@ def _open_deals(conn: Settings, deliveries: list[Delivery]) -> dict[Delivery, Op
         return {}  # nobody we know: no look-up at all
     by_id = {c.id: c for c in remote_contacts.contacts_with_leads(conn, contact_ids)}
     lead_ids = sorted({lead_id for c in by_id.values() for lead_id in c.lead_ids})
-    deals = {d.id: d for d in remote_contacts.deal_states(conn, lead_ids)} if lead_ids else {}
+    deals = {d.id: d for d in client.list_leads_by_id(conn, lead_ids)} if lead_ids else {}
     found = {}
     for delivery in deliveries:
         contact = by_id.get(known.get(delivery.id))
@@ -67,7 +68,9 @@ def _pipeline_of(conn: Settings, delivery: Delivery) -> int | None:
     return main.id if main else None
 
 
-def _open_deal_of(contact: ContactWithLeads, deals: dict[int, DealState], pipeline_id: int | None) -> DealState | None:
+def _open_deal_of(
+    contact: ContactWithLeads, deals: dict[int, RemoteLead], pipeline_id: int | None
+) -> RemoteLead | None:
     """Won (142) and lost (143) deals are closed; of several open ones, the one changed last."""
     candidates = [deals[lead_id] for lead_id in contact.lead_ids if lead_id in deals]
     open_deals = [d for d in candidates if d.pipeline_id == pipeline_id and d.status_id not in CLOSED_STATUS_IDS]

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from amocrm.api import catalog, contacts, manager_tasks
+from amocrm.api import catalog, client, contacts, manager_tasks
 from amocrm.api.contacts import FieldValue
 from amocrm.api.errors import AmoError
 from amocrm.api.manager_tasks import CreatedTask, TaskType
@@ -82,7 +82,7 @@ def test_it_reads_the_deals_stages_by_id(connected):
     row = {"id": 555, "pipeline_id": 7, "status_id": 142, "responsible_user_id": 8}
     responses.get(f"{BASE_URL}/api/v4/leads", json={"_embedded": {"leads": [row]}})
 
-    found = contacts.deal_states(connected, [555])
+    found = client.list_leads_by_id(connected, [555])
 
     assert (found[0].pipeline_id, found[0].status_id, found[0].responsible_user_id) == (7, 142, 8)
     assert query(responses.calls[0])["filter[id][]"] == ["555"]
